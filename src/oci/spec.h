@@ -51,6 +51,10 @@ struct Process {
   std::string apparmor_profile;
   std::optional<int> oom_score_adj;
   std::string selinux_label;
+  // runtime-spec 1.2 additions, kept raw until a backend applies them.
+  nlohmann::json io_priority;        // {"class", "priority"}
+  nlohmann::json scheduler;          // {"policy", "nice", ...}
+  nlohmann::json exec_cpu_affinity;  // {"initial", "final"}
 };
 
 struct Root {
@@ -59,7 +63,7 @@ struct Root {
 };
 
 struct Mount {
-  std::string destination;
+  std::string destination;  // Absolute after ParseSpec (runc treats relative ones as under "/").
   std::string type;
   std::string source;
   std::vector<std::string> options;
@@ -115,6 +119,7 @@ struct MemoryResources {
   std::optional<uint64_t> swappiness;
   std::optional<bool> disable_oom_killer;
   std::optional<bool> use_hierarchy;
+  std::optional<bool> check_before_update;  // runtime-spec 1.2
 };
 
 struct CpuResources {
@@ -126,6 +131,7 @@ struct CpuResources {
   std::string cpus;
   std::string mems;
   std::optional<int64_t> idle;
+  std::optional<uint64_t> burst;  // runtime-spec 1.2
 };
 
 struct PidsResources {
@@ -141,6 +147,7 @@ struct Resources {
   nlohmann::json hugepage_limits;
   nlohmann::json network;
   std::map<std::string, std::string> unified;  // cgroup v2 key -> value
+  nlohmann::json rdma;                         // Kept raw, like block_io.
 };
 
 struct SeccompArg {
@@ -181,6 +188,7 @@ struct Linux {
   std::string mount_label;
   nlohmann::json personality;
   nlohmann::json intel_rdt;
+  nlohmann::json time_offsets;  // runtime-spec 1.2: {"monotonic": {...}, "boottime": {...}}
 };
 
 struct Spec {

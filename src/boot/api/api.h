@@ -1,0 +1,108 @@
+// The sandbox's published interface: the boot configuration handed to `stockade boot`, and the
+// control-RPC method names and argument keys. Both the host side (src/runtime) and the sandbox
+// (src/boot) include this; nothing else is shared between them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace stockade::boot_api {
+
+// Method names follow runsc's controller.go.
+inline constexpr char kStartRoot[] = "containerManager.StartRoot";
+inline constexpr char kFinishCreate[] = "containerManager.FinishCreate";  // Stockade: createContainer hooks + pivot
+inline constexpr char kCreateSubcontainer[] = "containerManager.CreateSubcontainer";
+inline constexpr char kStartSubcontainer[] = "containerManager.StartSubcontainer";
+inline constexpr char kDestroySubcontainer[] = "containerManager.DestroySubcontainer";
+inline constexpr char kExecuteAsync[] = "containerManager.ExecuteAsync";
+inline constexpr char kProcesses[] = "containerManager.Processes";
+inline constexpr char kWait[] = "containerManager.Wait";
+inline constexpr char kWaitPID[] = "containerManager.WaitPID";
+inline constexpr char kSignal[] = "containerManager.Signal";
+inline constexpr char kPause[] = "containerManager.Pause";
+inline constexpr char kResume[] = "containerManager.Resume";
+inline constexpr char kEvent[] = "containerManager.Event";
+inline constexpr char kUpdate[] = "containerManager.Update";  // Stockade: `update --resources`
+inline constexpr char kRuntimeState[] = "containerManager.ContainerRuntimeState";
+inline constexpr char kCheckpoint[] = "containerManager.Checkpoint";
+inline constexpr char kRestore[] = "containerManager.Restore";
+inline constexpr char kPortForward[] = "containerManager.PortForward";
+inline constexpr char kDebugStacks[] = "debug.Stacks";
+inline constexpr char kLoggingChange[] = "Logging.Change";
+
+// Signal delivery modes, as runsc's SignalDeliveryMode.
+enum SignalMode : int { kDeliverToProcess = 0, kDeliverToAllProcesses = 1, kDeliverToForegroundProcessGroup = 2 };
+
+// Written by the CLI into a sealed memfd donated to `stockade boot --config-fd N`.
+struct BootConfig {
+  std::string id;          // the root container's ID (also the sandbox ID)
+  std::string bundle;
+  std::string rootfs;      // absolute host path
+  nlohmann::json spec;     // config.json as parsed
+  std::string platform = "native";
+  std::string network = "sandbox";  // sandbox | host | none
+  nlohmann::json cgroup;   // cgroup::Cgroup::ToJson(), null when none
+  bool no_pivot = false;
+  bool attached = false;   // `run` without --detach: die with the CLI
+  // Donated FD numbers in the boot process (-1 when absent).
+  int controller_fd = -1;  // listening control socket
+  int sync_fd = -1;        // start-sync pipe (write end)
+  int exit_fd = -1;        // exit-status file, written before boot exits
+  int tty_fd = -1;         // console replica when process.terminal
+  std::vector<int> stdio_fds;  // 0,1,2 when not a terminal
+  int log_fd = -1;
+  int debug_log_fd = -1;
+  std::string log_format = "text";
+  bool debug = false;
+  bool userns_nobody = false;  // Sentry platforms: run as nobody in a new user namespace
+  bool chroot_empty = false;   // Sentry platforms: chroot into an empty directory
+  int cpus = 0;                // from the cgroup, for the Sentry
+  int64_t memory_limit = 0;
+  int saved_oom_score_adj = 0;
+};
+
+inline void to_json(nlohmann::json& j, const BootConfig& c) {
+  j = {{"id", c.id}, {"bundle", c.bundle}, {"rootfs", c.rootfs}, {"spec", c.spec},
+       {"platform", c.platform}, {"network", c.network}, {"cgroup", c.cgroup},
+       {"noPivot", c.no_pivot}, {"attached", c.attached}, {"controllerFd", c.controller_fd},
+       {"syncFd", c.sync_fd}, {"exitFd", c.exit_fd}, {"ttyFd", c.tty_fd},
+       {"stdioFds", c.stdio_fds}, {"logFd", c.log_fd}, {"debugLogFd", c.debug_log_fd},
+       {"logFormat", c.log_format}, {"debug", c.debug}, {"usernsNobody", c.userns_nobody},
+       {"chrootEmpty", c.chroot_empty}, {"cpus", c.cpus}, {"memoryLimit", c.memory_limit},
+       {"savedOomScoreAdj", c.saved_oom_score_adj}};
+}
+
+inline void from_json(const nlohmann::json& j, BootConfig& c) {
+  j.at("id").get_to(c.id);
+  c.bundle = j.value("bundle", "");
+  c.rootfs = j.value("rootfs", "");
+  c.spec = j.value("spec", nlohmann::json::object());
+  c.platform = j.value("platform", "native");
+  c.network = j.value("network", "sandbox");
+  c.cgroup = j.value("cgroup", nlohmann::json());
+  c.no_pivot = j.value("noPivot", false);
+  c.attached = j.value("attached", false);
+  c.controller_fd = j.value("controllerFd", -1);
+  c.sync_fd = j.value("syncFd", -1);
+  c.exit_fd = j.value("exitFd", -1);
+  c.tty_fd = j.value("ttyFd", -1);
+  c.stdio_fds = j.value("stdioFds", std::vector<int>{});
+  c.log_fd = j.value("logFd", -1);
+  c.debug_log_fd = j.value("debugLogFd", -1);
+  c.log_format = j.value("logFormat", "text");
+  c.debug = j.value("debug", false);
+  c.userns_nobody = j.value("usernsNobody", false);
+  c.chroot_empty = j.value("chrootEmpty", false);
+  c.cpus = j.value("cpus", 0);
+  c.memory_limit = j.value("memoryLimit", int64_t{0});
+  c.saved_oom_score_adj = j.value("savedOomScoreAdj", 0);
+}
+
+// The sync pipe carries one byte: kSyncOk when the sandbox is ready, or kSyncError followed by
+// a one-line message.
+inline constexpr char kSyncOk = 'K';
+inline constexpr char kSyncError = 'E';
+
+}  // namespace stockade::boot_api

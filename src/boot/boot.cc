@@ -1,0 +1,132 @@
+#include "boot/boot.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "base/io.h"
+#include "base/log.h"
+#include "boot/api/api.h"
+#include "boot/controller.h"
+#include "boot/isolation.h"
+#include "boot/stacks.h"
+#include "boot/supervisor.h"
+#include "oci/parse.h"
+#include "urpc/server.h"
+
+namespace stockade::boot {
+namespace {
+
+void SyncError(int sync_fd, const std::string& msg) {
+  if (sync_fd < 0) return;
+  std::string line(1, boot_api::kSyncError);
+  line += msg + "\n";
+  (void)WriteAll(sync_fd, line);
+}
+
+void WriteExitRecord(int fd, const nlohmann::json& rec) {
+  if (fd < 0) return;
+  std::string text = rec.dump();
+  if (ftruncate(fd, 0) == 0 && pwrite(fd, text.data(), text.size(), 0) >= 0) fsync(fd);
+}
+
+}  // namespace
+
+int BootMain(int config_fd) {
+  auto text = ReadAll(config_fd);
+  close(config_fd);
+  if (!text.ok()) return 125;
+  boot_api::BootConfig cfg;
+  try {
+    cfg = nlohmann::json::parse(*text).get<boot_api::BootConfig>();
+  } catch (const nlohmann::json::exception& e) {
+    return 125;
+  }
+  log::Options lo;
+  lo.component = "boot";
+  lo.fd = cfg.log_fd;
+  lo.debug_fd = cfg.debug_log_fd;
+  lo.debug = cfg.debug;
+  bool ok_format;
+  lo.format = log::ParseFormat(cfg.log_format, &ok_format);
+  if (cfg.log_fd < 0) lo.fd = -1;
+  (void)log::Init(lo);
+  LOG_DEBUG("sandbox %s starting, platform %s", cfg.id.c_str(), cfg.platform.c_str());
+
+  auto fail = [&](const std::string& msg) {
+    LOG_ERROR("%s", msg.c_str());
+    SyncError(cfg.sync_fd, msg);
+    return 1;
+  };
+  if (cfg.platform != "native") {
+    return fail("platform \"" + cfg.platform + "\" is not available yet; use --platform=native");
+  }
+  if (Status st = IsolateSandbox(cfg); !st.ok()) return fail(st.error().ToString());
+
+  // Orphans of the containers come to us, not to the host's init.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  prctl(PR_SET_NAME, "stockade-boot");
+  InstallStackDumper();
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&sigs, s);
+  sigprocmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) return fail("signalfd: " + std::string(strerror(errno)));
+
+  auto spec = oci::ParseSpec(cfg.spec.dump());
+  if (!spec.ok()) return fail(spec.error().ToString());
+  if (!spec->process) return fail("spec has no process");
+
+  Supervisor sup(cfg.id);
+  ContainerArgs root;
+  root.id = cfg.id;
+  root.spec = std::move(spec).value();
+  root.rootfs = cfg.rootfs;
+  root.cgroup = cfg.cgroup;
+  root.no_pivot = cfg.no_pivot;
+  root.network = cfg.network;
+  if (cfg.tty_fd >= 0) root.tty.reset(cfg.tty_fd);
+  for (int fd : cfg.stdio_fds) root.stdio.emplace_back(fd);
+
+  // The root container's init is made on this thread, which will be the supervisor loop.
+  std::thread::id loop_thread = std::this_thread::get_id();
+  (void)loop_thread;
+  Status created = Ok();
+  {
+    // Drive the loop's queue inline: the RunOnLoop inside CreateContainer needs a loop.
+    std::atomic<bool> done{false};
+    std::thread creator([&] {
+      created = sup.CreateContainer(std::move(root));
+      done = true;
+    });
+    while (!done.load()) {
+      // Serve the spawn request, then keep reaping until the creator finishes.
+      sup.RunPending(sfd, 20);
+    }
+    creator.join();
+  }
+  if (!created.ok()) return fail(created.error().ToString());
+
+  urpc::Server server;
+  ControllerContext ctx{&sup, cfg.id, cfg.platform, cfg.no_pivot, cfg.network};
+  RegisterController(server, ctx);
+  if (Status st = server.Start(UniqueFd(cfg.controller_fd)); !st.ok()) {
+    return fail(st.error().ToString());
+  }
+  if (cfg.sync_fd >= 0) {
+    char ok = boot_api::kSyncOk;
+    (void)WriteAll(cfg.sync_fd, &ok, 1);
+    close(cfg.sync_fd);
+  }
+
+  int code = sup.Loop(sfd);
+  WriteExitRecord(cfg.exit_fd, sup.ExitRecord());
+  server.Stop();
+  LOG_DEBUG("sandbox %s exiting with %d", cfg.id.c_str(), code);
+  return code;
+}
+
+}  // namespace stockade::boot

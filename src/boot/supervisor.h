@@ -1,0 +1,117 @@
+// The native platform's supervisor: owns the sandbox's containers and their processes. One
+// thread (the one that runs Loop) forks every process and reaps every child; RPC threads hand
+// it work through RunOnLoop and wait on the condition variable for exits.
+//
+// Lock order: Supervisor::mu_ only; never held across a spawn, an RPC, or a wait on a child's
+// channel (those use per-container stage locks taken before mu_).
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "boot/api/api.h"
+#include "boot/spawn.h"
+#include "oci/spec.h"
+#include "runtime/cgroup/cgroup.h"
+
+namespace stockade::boot {
+
+struct ContainerArgs {
+  std::string id;
+  oci::Spec spec;
+  std::string rootfs;
+  nlohmann::json cgroup;        // may be null
+  UniqueFd tty;                 // console replica, or
+  std::vector<UniqueFd> stdio;  // 0, 1, 2 (and preserved FDs)
+  bool no_pivot = false;
+  std::string network = "sandbox";
+};
+
+class Supervisor {
+ public:
+  explicit Supervisor(std::string root_id);
+  ~Supervisor();
+
+  // Loop thread: creates a container's init, stopped before pivot_root (stage A).
+  Status CreateContainer(ContainerArgs args);
+  // RPC threads:
+  Status FinishCreate(const std::string& cid, const std::string& state_json);
+  Status StartContainer(const std::string& cid, const std::string& state_json);
+  Status DestroyContainer(const std::string& cid);
+  Result<pid_t> Execute(const std::string& cid, const oci::Process& p, std::vector<UniqueFd> fds);
+  Result<int> WaitContainer(const std::string& cid);  // exit code (128+N for signal N)
+  Result<int> WaitPid(const std::string& cid, pid_t pid);
+  Status Signal(const std::string& cid, int sig, pid_t pid, int mode);
+  Result<nlohmann::json> Processes(const std::string& cid);
+  Status Pause(const std::string& cid);
+  Status Resume(const std::string& cid);
+  Result<nlohmann::json> Stats(const std::string& cid);
+  Result<nlohmann::json> RuntimeState(const std::string& cid);
+
+  // Runs `fn` on the loop thread and returns its result; spawns must go through here.
+  Status RunOnLoop(std::function<Status()> fn);
+
+  // Serves until the root container has exited and its siblings are gone. Returns the root's
+  // exit code. `signal_fd` delivers SIGCHLD and termination signals.
+  int Loop(int signal_fd);
+  // One round of the loop: queued work, reaping, then waiting up to timeout_ms for more.
+  void RunPending(int signal_fd, int timeout_ms);
+  // The exit-status record: {"exitStatus": N, "containers": {id: N}}.
+  nlohmann::json ExitRecord();
+
+ private:
+  struct Container {
+    std::string id;
+    oci::Spec spec;
+    std::string status = "creating";  // creating, created, running, stopped
+    pid_t init = 0;
+    Channel channel;
+    std::optional<cgroup::Cgroup> cg;
+    UniqueFd tty;
+    std::optional<int> exit_code;
+    std::set<pid_t> execs;
+    std::mutex stage_mu;  // serializes create/finish/start/destroy stages
+  };
+  struct Exited {
+    std::string cid;
+    int code;
+  };
+
+  std::shared_ptr<Container> Find(const std::string& cid);
+  Result<std::shared_ptr<Container>> FindOrError(const std::string& cid);
+  std::vector<pid_t> PidsOf(Container& c);
+  void Reap();
+  void KillContainer(Container& c, int sig);
+
+  const std::string root_id_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::shared_ptr<Container>> containers_;
+  std::map<pid_t, std::optional<int>> exec_status_;  // exec'd pid -> exit code once reaped
+  std::map<std::string, int> exit_codes_;            // kept after a container is destroyed
+  bool root_exited_ = false;
+
+  std::mutex q_mu_;
+  std::deque<std::function<void()>> queue_;
+  UniqueFd wake_fd_;  // eventfd
+};
+
+// Exit code as runc reports it: the exit status, or 128+N for signal N.
+int ExitCode(int wait_status);
+
+}  // namespace stockade::boot

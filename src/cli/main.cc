@@ -1,0 +1,131 @@
+// Entry point: `stockade boot` is the sandbox; everything else is the runc-compatible CLI.
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+
+#include "base/log.h"
+#include "boot/boot.h"
+#include "cli/cli.h"
+
+namespace stockade::cli {
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+// runc (Go's flag package) also accepts long flags with one dash: "-bundle x". Callers use both.
+std::vector<std::string> NormalizeArgs(int argc, char** argv) {
+  static const char* kLong[] = {"root", "log", "log-format", "debug", "debug-log", "systemd-cgroup",
+                                "platform", "network", "bundle", "pid-file", "console-socket",
+                                "detach", "force", "all", "format", "process", "tty", "cwd",
+                                "env", "user", "stats", "interval", "resources", "rootless",
+                                "no-pivot", "no-new-keyring", "preserve-fds", "keep", "cap",
+                                "no-new-privs", "signal", "additional-gids", "process-label",
+                                "apparmor", "criu", "image-path", "work-path"};
+  std::vector<std::string> out;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i > 0 && a.size() > 2 && a[0] == '-' && a[1] != '-') {
+      std::string name = a.substr(1, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 1);
+      for (const char* l : kLong) {
+        if (name == l) {
+          a = "-" + a;
+          break;
+        }
+      }
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+int Main(int argc, char** argv) {
+  if (argc >= 4 && strcmp(argv[1], "boot") == 0 && strcmp(argv[2], "--config-fd") == 0) {
+    return boot::BootMain(atoi(argv[3]));
+  }
+  Context ctx;
+  CLI::App app{"Stockade: a sandboxed OCI container runtime", "stockade"};
+  app.set_version_flag("-v,--version",
+                       std::string("stockade version ") + kVersion +
+                           "\nspec: 1.2.0\nplatforms: native\n");
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--root", ctx.globals.root, "state directory")->default_val(
+      geteuid() == 0 ? "/run/stockade"
+                     : (getenv("XDG_RUNTIME_DIR") ? std::string(getenv("XDG_RUNTIME_DIR")) : "/tmp") + "/stockade");
+  app.add_option("--log", ctx.log_file, "log file (default stderr)");
+  app.add_option("--log-format", ctx.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--debug", ctx.debug, "debug logging");
+  app.add_option("--debug-log", ctx.debug_log, "debug log file, or DIR/ for one file per process");
+  app.add_flag("--systemd-cgroup", ctx.globals.systemd_cgroup, "cgroupsPath is slice:prefix:name");
+  app.add_option("--platform", ctx.globals.platform, "native (ptrace and systrap come later)")
+      ->check(CLI::IsMember({"native", "ptrace", "systrap", "kvm"}));
+  app.add_option("--network", ctx.globals.network, "sandbox, host or none")
+      ->check(CLI::IsMember({"sandbox", "host", "none"}));
+  bool ignored = false;
+  app.add_flag("--rootless", ignored, "accepted for runc compatibility");
+  std::string criu;
+  app.add_option("--criu", criu, "accepted for runc compatibility");
+
+  AddCreate(app, ctx);
+  AddStart(app, ctx);
+  AddRun(app, ctx);
+  AddState(app, ctx);
+  AddList(app, ctx);
+  AddKill(app, ctx);
+  AddDelete(app, ctx);
+  AddWait(app, ctx);
+  AddPs(app, ctx);
+  AddExec(app, ctx);
+  AddEvents(app, ctx);
+  AddPauseResume(app, ctx);
+  AddUpdate(app, ctx);
+  AddSpec(app, ctx);
+  AddFeatures(app, ctx);
+  AddCheckpointRestore(app, ctx);
+  AddDebug(app, ctx);
+
+  std::vector<std::string> args = NormalizeArgs(argc, argv);
+  std::vector<std::string> rev(args.rbegin(), args.rend() - 1);
+  try {
+    app.parse(rev);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    std::cerr << msg << (msg.empty() || msg.back() != '\n' ? "\n" : "");
+    return 1;
+  }
+  log::Options lo;
+  lo.component = "cli";
+  lo.file = ctx.log_file;
+  bool ok;
+  lo.format = log::ParseFormat(ctx.log_format, &ok);
+  lo.debug = ctx.debug;
+  lo.debug_log = ctx.debug_log;
+  std::string err = log::Init(lo);
+  if (!err.empty()) {
+    std::cerr << err << "\n";
+    return 1;
+  }
+  LOG_DEBUG("command line: %s", [&] {
+    std::string s;
+    for (const auto& a : args) s += a + " ";
+    return s;
+  }().c_str());
+  if (!ctx.action) return Fail("no command given");
+  return ctx.action();
+}
+
+}  // namespace
+}  // namespace stockade::cli
+
+int main(int argc, char** argv) {
+  try {
+    return stockade::cli::Main(argc, argv);
+  } catch (const std::exception& e) {
+    return stockade::cli::Fail(std::string("internal error: ") + e.what());
+  }
+}

@@ -1,0 +1,282 @@
+// `create` and `run`: validate, reserve the state directory, make the cgroup, launch or join the
+// sandbox, run the create-time hooks, and write the pid file last. Any failure undoes it all.
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/io.h"
+#include "base/log.h"
+#include "base/proc.h"
+#include "boot/api/api.h"
+#include "oci/parse.h"
+#include "oci/validate.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/cgroup/devices.h"
+#include "runtime/console.h"
+#include "runtime/container.h"
+#include "runtime/container_id.h"
+#include "runtime/control.h"
+#include "runtime/cri.h"
+#include "runtime/hooks/hooks.h"
+#include "runtime/sandbox.h"
+#include "urpc/unix_socket.h"
+
+namespace stockade::runtime {
+namespace {
+
+std::string OwnerName() {
+  struct passwd* pw = getpwuid(getuid());
+  return pw != nullptr ? pw->pw_name : std::to_string(getuid());
+}
+
+// Makes the pty for a terminal container: the master goes to the console socket, or stays with
+// an attached `run` that copies it to our own stdio.
+Result<Pty> MakeConsole(const oci::Process& p, const CreateOptions& o, int* keep_master) {
+  ASSIGN_OR_RETURN(Pty pty, OpenPty());
+  if (p.console_size) {
+    TRY(SetWinsize(pty.replica.get(), p.console_size->height, p.console_size->width));
+  }
+  if (!o.console_socket.empty()) {
+    TRY(SendConsole(o.console_socket, pty.master.get()));
+    pty.master.reset();
+  } else {
+    *keep_master = pty.master.release();
+  }
+  return pty;
+}
+
+Status CheckConsoleOptions(const oci::Process& p, const CreateOptions& o) {
+  if (p.terminal && o.console_socket.empty() && !o.attached) {
+    return Error::Msg("cannot allocate tty if stockade will detach without setting console socket");
+  }
+  if (!p.terminal && !o.console_socket.empty()) {
+    return Error::Msg("cannot use console socket if stockade will not allocate tty");
+  }
+  return Ok();
+}
+
+// The spec's resources plus, as runc does, access to the spec's own device nodes and the
+// standard ones (/dev/null, tty, pts, ...) after the spec's rules, so "deny all" still works.
+oci::Resources ResourcesToApply(const oci::Spec& spec) {
+  oci::Resources r;
+  if (spec.linux && spec.linux->resources) r = *spec.linux->resources;
+  if (spec.linux) {
+    for (const auto& d : spec.linux->devices) {
+      if (d.type != "c" && d.type != "b" && d.type != "u") continue;
+      oci::DeviceCgroupRule rule;
+      rule.allow = true;
+      rule.type = d.type == "u" ? "c" : d.type;
+      rule.major = d.major;
+      rule.minor = d.minor;
+      rule.access = "rwm";
+      r.devices.push_back(rule);
+    }
+  }
+  for (auto& rule : cgroup::RuncDefaultDeviceRules()) r.devices.push_back(rule);
+  return r;
+}
+
+// Writes the pid file atomically, as the last step of create.
+Status WritePidFile(const std::string& path, pid_t pid) {
+  if (path.empty()) return Ok();
+  return WriteFileAtomic(AbsPath(path), std::to_string(pid), 0644);
+}
+
+// Subcontainers have no process of their own on the host that exits with them, so, as runsc
+// does, a small waiter process stands in: it waits on the container over the control socket and
+// exits with its status. Its PID goes into the pid file, where conmon and shims expect a process
+// they can reap.
+Result<pid_t> SpawnWaiter(const Globals& g, const ContainerState& s) {
+  pid_t pid = fork();
+  if (pid < 0) return Error::FromErrno("forking waiter");
+  if (pid != 0) return pid;
+  setsid();
+  int devnull = open("/dev/null", O_RDWR);
+  dup2(devnull, 0);
+  dup2(devnull, 1);
+  dup2(devnull, 2);
+  for (int fd = 3; fd < 1024; ++fd) close(fd);
+  prctl(PR_SET_NAME, "stockade-wait");
+  auto r = CallSandbox(g.root, s, boot_api::kWait, {{"CID", s.id}}, {}, -1);
+  if (!r.ok()) _exit(255);
+  _exit(r->result.value("ExitStatus", 255));
+}
+
+Status RunCreateHooks(const oci::Spec& spec, const ContainerState& s) {
+  std::string state = OciState(s, kCreating).dump();
+  TRY(hooks::RunHooks("prestart", spec.hooks.prestart, state));
+  TRY(hooks::RunHooks("createRuntime", spec.hooks.create_runtime, state));
+  return Ok();
+}
+
+}  // namespace
+
+Result<Created> Create(const Globals& g, const CreateOptions& o) {
+  TRY(ValidateContainerId(o.id));
+  std::string bundle = AbsPath(o.bundle);
+  if (!PathExists(bundle)) return Error(ENOENT, "bundle \"" + bundle + "\" does not exist");
+  ASSIGN_OR_RETURN(oci::Spec spec, oci::LoadSpec(bundle));
+  TRY(oci::ValidateSpec(spec, bundle));
+  const oci::Process& proc = *spec.process;
+  TRY(CheckConsoleOptions(proc, o));
+
+  Store store(g.root);
+  ASSIGN_OR_RETURN(LockedContainer c, store.Create(o.id));
+  Cleanup undo;
+  undo.Add([&] { (void)c.Remove(); });
+
+  ContainerState& s = c.state();
+  s.bundle = bundle;
+  s.rootfs = oci::ResolveRootfs(spec, bundle);
+  s.created = log::Rfc3339Now();
+  s.owner = OwnerName();
+  s.platform = g.platform;
+  s.annotations = spec.annotations;
+  s.spec = spec.raw;
+  s.systemd_cgroup = g.systemd_cgroup;
+  std::optional<std::string> join = SandboxToJoin(spec.annotations);
+  s.sandbox_id = join.value_or(o.id);
+  TRY(c.Save());
+
+  // The cgroup first, so that the container's processes are born into it.
+  std::string cgroups_path = spec.linux ? spec.linux->cgroups_path : "";
+  ASSIGN_OR_RETURN(cgroup::Cgroup cg, cgroup::Cgroup::Create(cgroups_path, g.systemd_cgroup, o.id));
+  // Captured by value: undo runs after this scope's locals are gone.
+  undo.Add([cg]() mutable {
+    (void)cg.KillAll(SIGKILL);
+    (void)cg.Destroy();
+  });
+  TRY(cg.Apply(ResourcesToApply(spec)));
+  s.cgroup = cg.ToJson();
+
+  Created out;
+  Pty pty;
+  if (proc.terminal) {
+    ASSIGN_OR_RETURN(pty, MakeConsole(proc, o, &out.console_master));
+  }
+  if (out.console_master >= 0) {
+    int m = out.console_master;
+    undo.Add([m] { close(m); });
+  }
+
+  std::vector<int> stdio = {0, 1, 2};
+  for (int i = 0; i < o.preserve_fds; ++i) stdio.push_back(3 + i);
+
+  if (join) {
+    // A pod's container joins the sandbox that its annotations name.
+    auto sandbox = store.Peek(*join);
+    if (!sandbox.ok()) return Error::Msg("sandbox \"" + *join + "\" for container \"" + o.id + "\" does not exist");
+    if (EffectiveStatus(*sandbox) == kStopped) {
+      return Error::Msg("sandbox \"" + *join + "\" for container \"" + o.id + "\" is not running");
+    }
+    s.sandbox_pid = sandbox->sandbox_pid;
+    s.sandbox_start = sandbox->sandbox_start;
+    std::vector<int> fds;
+    if (pty.replica) {
+      fds.push_back(pty.replica.get());
+    } else {
+      fds = stdio;
+    }
+    nlohmann::json arg = {{"CID", o.id}, {"Spec", spec.raw}, {"Bundle", bundle},
+                          {"Rootfs", s.rootfs}, {"Cgroup", s.cgroup}, {"Terminal", proc.terminal}};
+    ASSIGN_OR_RETURN(auto reply, CallSandbox(g.root, s, boot_api::kCreateSubcontainer, arg, fds));
+    undo.Add([&] { (void)CallSandbox(g.root, s, boot_api::kDestroySubcontainer, {{"CID", o.id}}); });
+    s.init_pid = reply.result.value("PID", 0);
+  } else {
+    boot_api::BootConfig cfg;
+    cfg.id = o.id;
+    cfg.bundle = bundle;
+    cfg.rootfs = s.rootfs;
+    cfg.spec = spec.raw;
+    cfg.platform = g.platform;
+    cfg.network = g.network;
+    cfg.cgroup = s.cgroup;
+    cfg.no_pivot = o.no_pivot;
+    cfg.log_format = log::Current().format == log::Format::kJson ? "json" : "text";
+    cfg.debug = log::Current().debug;
+    cfg.cpus = cg.EffectiveCpus();
+    cfg.memory_limit = cg.MemoryLimit().value_or(0);
+    if (auto adj = ReadFile("/proc/self/oom_score_adj"); adj.ok()) cfg.saved_oom_score_adj = std::atoi(adj->c_str());
+
+    LaunchRequest req;
+    req.config = cfg;
+    req.attached = o.attached;
+    ASSIGN_OR_RETURN(req.control_socket, urpc::ListenUnix(c.Path(kSocketName)));
+    ASSIGN_OR_RETURN(req.exit_file, OpenFile(c.Path(kExitFile), O_RDWR | O_CREAT | O_TRUNC, 0600));
+    req.tty = std::move(pty.replica);
+    req.stdio = stdio;
+    ASSIGN_OR_RETURN(Sandbox sb, LaunchSandbox(req));
+    undo.Add([sb] {
+      kill(sb.pid, SIGKILL);
+      WaitGone(sb.pid, sb.start_time, 5000);
+    });
+    s.sandbox_pid = sb.pid;
+    s.sandbox_start = sb.start_time;
+    ASSIGN_OR_RETURN(auto reply, CallSandbox(g.root, s, boot_api::kRuntimeState, {{"CID", o.id}}));
+    s.init_pid = reply.result.value("PID", 0);
+  }
+  s.init_start = ProcessStartTime(s.init_pid).value_or(0);
+  TRY(c.Save());
+
+  TRY(RunCreateHooks(spec, s));
+  TRY(CallSandbox(g.root, s, boot_api::kFinishCreate,
+                  {{"CID", o.id}, {"State", OciState(s, kCreated)}}));
+
+  if (join) {
+    ASSIGN_OR_RETURN(s.waiter_pid, SpawnWaiter(g, s));
+    out.sandbox_pid = s.waiter_pid;
+  } else {
+    out.sandbox_pid = s.sandbox_pid;
+  }
+  s.status = kCreated;
+  TRY(c.Save());
+  TRY(WritePidFile(o.pid_file, out.sandbox_pid));
+  undo.Cancel();
+  return out;
+}
+
+Result<int> Run(const Globals& g, const CreateOptions& o, bool detach) {
+  CreateOptions co = o;
+  co.attached = !detach;
+  // Attached runs forward these to the container, as runc does.
+  sigset_t fwd;
+  sigemptyset(&fwd);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&fwd, sig);
+  if (!detach) sigprocmask(SIG_BLOCK, &fwd, nullptr);
+
+  ASSIGN_OR_RETURN(Created created, Create(g, co));
+  std::thread copier;
+  if (created.console_master >= 0) copier = StartConsoleCopy(created.console_master);
+  auto st = Start(g, o.id);
+  if (!st.ok()) {
+    (void)Delete(g, o.id, true);
+    if (copier.joinable()) copier.detach();
+    return std::move(st).take_error();
+  }
+  if (detach) return 0;
+
+  // Forward signals from a helper thread while this one waits.
+  std::atomic<bool> done{false};
+  std::thread forwarder([&] {
+    struct timespec tick = {0, 100 * 1000 * 1000};
+    while (!done.load()) {
+      siginfo_t info;
+      int sig = sigtimedwait(&fwd, &info, &tick);
+      if (sig <= 0) continue;
+      if (sig == SIGWINCH) continue;  // the console copier tracks our size at start
+      (void)Kill(g, o.id, sig, false);
+    }
+  });
+  auto code = Wait(g, o.id);
+  done = true;
+  forwarder.join();
+  if (copier.joinable()) copier.join();
+  (void)Delete(g, o.id, true);
+  return code;
+}
+
+}  // namespace stockade::runtime

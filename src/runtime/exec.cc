@@ -1,0 +1,190 @@
+// `exec`: a new process in a running container, from --process or from args on top of the
+// container's own process settings, as runc does.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "base/io.h"
+#include "base/log.h"
+#include "boot/api/api.h"
+#include "oci/parse.h"
+#include "oci/validate.h"
+#include "runtime/console.h"
+#include "runtime/container.h"
+#include "runtime/control.h"
+
+namespace stockade::runtime {
+namespace {
+
+Status ApplyUser(const std::string& user, oci::Process& p) {
+  size_t colon = user.find(':');
+  std::string uid = user.substr(0, colon);
+  std::string gid = colon == std::string::npos ? "" : user.substr(colon + 1);
+  auto num = [](const std::string& s, uint32_t* out) {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 10) return false;
+    *out = static_cast<uint32_t>(std::stoul(s));
+    return true;
+  };
+  if (!num(uid, &p.user.uid)) return Error::Msg("invalid --user \"" + user + "\": expected UID[:GID]");
+  if (!gid.empty() && !num(gid, &p.user.gid)) {
+    return Error::Msg("invalid --user \"" + user + "\": expected UID[:GID]");
+  }
+  return Ok();
+}
+
+Result<oci::Process> BuildProcess(const ContainerState& s, const ExecOptions& o) {
+  if (o.process) return *o.process;
+  if (o.args.empty()) return Error::Msg("exec: no command given (pass arguments or --process)");
+  oci::Process p;
+  if (auto spec = oci::ParseSpec(s.spec.dump()); spec.ok() && spec->process) p = *spec->process;
+  p.args = o.args;
+  p.terminal = o.tty;
+  p.console_size.reset();
+  if (!o.cwd.empty()) p.cwd = o.cwd;
+  for (const auto& e : o.env) {
+    std::string key = e.substr(0, e.find('='));
+    std::erase_if(p.env, [&](const std::string& x) { return x.substr(0, x.find('=')) == key; });
+    p.env.push_back(e);
+  }
+  if (!o.user.empty()) TRY(ApplyUser(o.user, p));
+  if (o.no_new_privs) p.no_new_privileges = true;
+  if (!o.caps.empty()) {
+    if (!p.capabilities) p.capabilities = oci::Capabilities{};
+    for (const auto& c : o.caps) {
+      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective,
+                        &p.capabilities->permitted}) {
+        set->push_back(c);
+      }
+    }
+  }
+  return p;
+}
+
+nlohmann::json ProcessToJson(const oci::Process& p) {
+  nlohmann::json j = {{"terminal", p.terminal}, {"args", p.args}, {"env", p.env}, {"cwd", p.cwd},
+                      {"noNewPrivileges", p.no_new_privileges}};
+  nlohmann::json user = {{"uid", p.user.uid}, {"gid", p.user.gid}};
+  if (!p.user.additional_gids.empty()) user["additionalGids"] = p.user.additional_gids;
+  if (p.user.umask) user["umask"] = *p.user.umask;
+  j["user"] = user;
+  if (p.capabilities) {
+    j["capabilities"] = {{"bounding", p.capabilities->bounding}, {"effective", p.capabilities->effective},
+                         {"inheritable", p.capabilities->inheritable}, {"permitted", p.capabilities->permitted},
+                         {"ambient", p.capabilities->ambient}};
+  }
+  nlohmann::json rl = nlohmann::json::array();
+  for (const auto& r : p.rlimits) rl.push_back({{"type", r.type}, {"hard", r.hard}, {"soft", r.soft}});
+  j["rlimits"] = rl;
+  if (p.oom_score_adj) j["oomScoreAdj"] = *p.oom_score_adj;
+  if (p.console_size) j["consoleSize"] = {{"height", p.console_size->height}, {"width", p.console_size->width}};
+  return j;
+}
+
+// As runsc, a detached exec leaves behind a process that waits for the exec'd one and exits
+// with its status, so that conmon (a subreaper) can reap it; the pid file names that process.
+Result<pid_t> SpawnExecWaiter(const Globals& g, const ContainerState& s, int pid) {
+  pid_t w = fork();
+  if (w < 0) return Error::FromErrno("forking exec waiter");
+  if (w != 0) return w;
+  setsid();
+  int devnull = open("/dev/null", O_RDWR);
+  dup2(devnull, 0);
+  dup2(devnull, 1);
+  dup2(devnull, 2);
+  for (int fd = 3; fd < 1024; ++fd) close(fd);
+  prctl(PR_SET_NAME, "stockade-exec");
+  // Signals sent to the waiter go to the process it stands for.
+  sigset_t fwd;
+  sigemptyset(&fwd);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&fwd, sig);
+  sigprocmask(SIG_BLOCK, &fwd, nullptr);
+  std::thread([g, s, pid, fwd] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&fwd, &sig) != 0) continue;
+      (void)CallSandbox(g.root, s, boot_api::kSignal,
+                        {{"CID", s.id}, {"Signo", sig}, {"PID", pid}, {"Mode", boot_api::kDeliverToProcess}});
+    }
+  }).detach();
+  auto r = CallSandbox(g.root, s, boot_api::kWaitPID, {{"CID", s.id}, {"PID", pid}}, {}, -1);
+  _exit(r.ok() ? r->result.value("ExitStatus", 255) : 255);
+}
+
+}  // namespace
+
+Result<int> Exec(const Globals& g, const ExecOptions& o) {
+  Store store(g.root);
+  ASSIGN_OR_RETURN(ContainerState s, store.Peek(o.id));
+  std::string st = EffectiveStatus(s);
+  if (st == kPaused) return Error::Msg("cannot exec in a paused container");
+  if (st != kRunning && st != kCreated) return Error::Msg("cannot exec in a stopped container");
+  ASSIGN_OR_RETURN(oci::Process p, BuildProcess(s, o));
+  TRY(oci::ValidateProcess(p));
+  if (p.terminal && o.console_socket.empty() && o.detach) {
+    return Error::Msg("cannot allocate tty if stockade will detach without setting console socket");
+  }
+  if (!p.terminal && !o.console_socket.empty()) {
+    return Error::Msg("cannot use console socket if stockade will not allocate tty");
+  }
+
+  std::vector<int> fds = {0, 1, 2};
+  Pty pty;
+  std::thread copier;
+  if (p.terminal) {
+    ASSIGN_OR_RETURN(pty, OpenPty());
+    if (p.console_size) TRY(SetWinsize(pty.replica.get(), p.console_size->height, p.console_size->width));
+    if (!o.console_socket.empty()) {
+      TRY(SendConsole(o.console_socket, pty.master.get()));
+    } else {
+      copier = StartConsoleCopy(pty.master.get());
+    }
+    pty.master.reset();
+    fds = {pty.replica.get()};
+  }
+
+  // Forward our signals to the process while attached.
+  sigset_t fwd;
+  sigemptyset(&fwd);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&fwd, sig);
+  if (!o.detach) sigprocmask(SIG_BLOCK, &fwd, nullptr);
+
+  nlohmann::json arg = {{"CID", o.id}, {"Process", ProcessToJson(p)}};
+  auto reply = CallSandbox(g.root, s, boot_api::kExecuteAsync, arg, fds);
+  pty.replica.reset();
+  if (!reply.ok()) {
+    if (copier.joinable()) copier.detach();
+    return std::move(reply).take_error();
+  }
+  int pid = reply->result.value("PID", 0);
+
+  if (o.detach) {
+    ASSIGN_OR_RETURN(pid_t waiter, SpawnExecWaiter(g, s, pid));
+    if (!o.pid_file.empty()) TRY(WriteFileAtomic(AbsPath(o.pid_file), std::to_string(waiter)));
+    return 0;
+  }
+  if (!o.pid_file.empty()) TRY(WriteFileAtomic(AbsPath(o.pid_file), std::to_string(pid)));
+
+  std::atomic<bool> done{false};
+  std::thread forwarder([&] {
+    struct timespec tick = {0, 100 * 1000 * 1000};
+    while (!done.load()) {
+      siginfo_t info;
+      int sig = sigtimedwait(&fwd, &info, &tick);
+      if (sig <= 0) continue;
+      (void)CallSandbox(g.root, s, boot_api::kSignal,
+                        {{"CID", o.id}, {"Signo", sig}, {"PID", pid}, {"Mode", boot_api::kDeliverToProcess}});
+    }
+  });
+  auto r = CallSandbox(g.root, s, boot_api::kWaitPID, {{"CID", o.id}, {"PID", pid}}, {}, -1);
+  done = true;
+  forwarder.join();
+  if (copier.joinable()) copier.join();
+  if (!r.ok()) return std::move(r).take_error();
+  return r->result.value("ExitStatus", 255);
+}
+
+}  // namespace stockade::runtime

@@ -1,0 +1,167 @@
+#include "runtime/sandbox.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <climits>
+
+#include "base/io.h"
+#include "base/log.h"
+#include "base/proc.h"
+
+namespace stockade::runtime {
+namespace {
+
+constexpr int kFirstDonatedFd = 3;
+
+int64_t NowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Builds the boot config in a sealed memfd so the sandbox reads exactly what we wrote.
+Result<UniqueFd> ConfigMemfd(const boot_api::BootConfig& cfg) {
+  UniqueFd fd(memfd_create("stockade-boot-config", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) return Error::FromErrno("memfd_create");
+  nlohmann::json j = cfg;
+  TRY(WriteAll(fd.get(), j.dump()));
+  fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+  lseek(fd.get(), 0, SEEK_SET);
+  return fd;
+}
+
+}  // namespace
+
+std::string SelfExe() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "/proc/self/exe";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+bool WaitGone(pid_t pid, uint64_t start_time, int timeout_ms) {
+  int64_t deadline = NowMs() + timeout_ms;
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  UniqueFd owned(pidfd);
+  while (ProcessAlive(pid, start_time)) {
+    int64_t left = deadline - NowMs();
+    if (left <= 0) return false;
+    if (pidfd >= 0) {
+      struct pollfd p = {pidfd, POLLIN, 0};
+      poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 100)));
+    } else {
+      usleep(10000);
+    }
+    // Our own zombie children (e.g. a sandbox we launched) must be reaped to disappear.
+    waitpid(pid, nullptr, WNOHANG);
+  }
+  return true;
+}
+
+Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
+  boot_api::BootConfig& cfg = req.config;
+  ASSIGN_OR_RETURN(auto sync, MakePipe(O_CLOEXEC));
+
+  // The donated FDs, in their final order from FD 3 on.
+  std::vector<int> donated;
+  auto donate = [&](int fd) {
+    if (fd < 0) return -1;
+    donated.push_back(fd);
+    return kFirstDonatedFd + static_cast<int>(donated.size()) - 1;
+  };
+  donate(-1);  // placeholder for the config memfd, fixed below
+  donated.clear();
+  donated.push_back(-1);  // slot 3: config
+  cfg.controller_fd = donate(req.control_socket.get());
+  cfg.sync_fd = donate(sync.second.get());
+  cfg.exit_fd = donate(req.exit_file.get());
+  cfg.tty_fd = donate(req.tty.get());
+  cfg.stdio_fds.clear();
+  if (!req.tty) {
+    for (int fd : req.stdio) cfg.stdio_fds.push_back(donate(fd));
+  }
+  cfg.log_fd = donate(log::MainFd());
+  cfg.debug_log_fd = donate(log::DebugFd());
+  cfg.attached = req.attached;
+  ASSIGN_OR_RETURN(UniqueFd config_fd, ConfigMemfd(cfg));
+  donated[0] = config_fd.get();
+
+  std::string exe = SelfExe();
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return Error::FromErrno("forking sandbox");
+  if (pid == 0) {
+    // Child: only async-signal-safe calls from here to execve.
+    setsid();
+    if (req.attached) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(1);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Two passes so that moving one FD never clobbers another that is still to move.
+    int tmp[128];
+    size_t n = donated.size() < 128 ? donated.size() : 128;
+    for (size_t i = 0; i < n; ++i) tmp[i] = fcntl(donated[i], F_DUPFD_CLOEXEC, 200);
+    for (size_t i = 0; i < n; ++i) {
+      if (dup2(tmp[i], kFirstDonatedFd + static_cast<int>(i)) < 0) _exit(126);
+    }
+    syscall(SYS_close_range, kFirstDonatedFd + n, ~0U, 0);
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      dup2(devnull, 0);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+      if (devnull > 2) close(devnull);
+    }
+    const char* argv[] = {"stockade", "boot", "--config-fd", "3", nullptr};
+    execv(exe.c_str(), const_cast<char* const*>(argv));
+    _exit(127);
+  }
+  sync.second.reset();
+  Sandbox sb{pid, ProcessStartTime(pid).value_or(0)};
+  auto kill_it = [&] {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  };
+
+  // Wait for the sync byte, the pipe closing (boot died), or the timeout.
+  int64_t deadline = NowMs() + timeout_ms;
+  std::string reply;
+  for (;;) {
+    int64_t left = deadline - NowMs();
+    if (left <= 0) {
+      kill_it();
+      return Error(ETIMEDOUT, "sandbox did not start within " + std::to_string(timeout_ms / 1000) + "s");
+    }
+    struct pollfd p = {sync.first.get(), POLLIN, 0};
+    int r = poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(sync.first.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    reply.append(buf, static_cast<size_t>(n));
+    if (reply[0] == boot_api::kSyncOk) break;
+  }
+  if (!reply.empty() && reply[0] == boot_api::kSyncOk) return sb;
+  kill_it();
+  if (reply.size() > 1 && reply[0] == boot_api::kSyncError) {
+    std::string msg = reply.substr(1);
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    return Error::Msg(msg);
+  }
+  return Error::Msg("sandbox exited before it was ready");
+}
+
+}  // namespace stockade::runtime

@@ -1,0 +1,41 @@
+// Launching `stockade boot`, per runsc's sandbox.go: the CLI forks, the child donates a fixed set
+// of FDs, starts a new session, optionally dies with the CLI, and re-executes this binary as
+// `stockade boot --config-fd 3`. The CLI then waits for the start-sync byte.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "boot/api/api.h"
+
+namespace stockade::runtime {
+
+struct LaunchRequest {
+  boot_api::BootConfig config;  // FD fields are filled in by LaunchSandbox
+  UniqueFd control_socket;      // listening
+  UniqueFd exit_file;
+  UniqueFd tty;                 // console replica, if any
+  std::vector<int> stdio;       // borrowed, when no tty
+  bool attached = false;        // die with the CLI
+};
+
+struct Sandbox {
+  pid_t pid = 0;
+  uint64_t start_time = 0;
+};
+
+// Starts the sandbox and waits until it reports ready (or fails, or times out). On failure the
+// sandbox process is killed and reaped before returning.
+Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms = 60000);
+
+// Waits until `pid` exits (it need not be our child), up to timeout_ms. True if it is gone.
+bool WaitGone(pid_t pid, uint64_t start_time, int timeout_ms);
+
+// Path of the running binary, for re-execution.
+std::string SelfExe();
+
+}  // namespace stockade::runtime
