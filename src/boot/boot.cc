@@ -1,5 +1,6 @@
 #include "boot/boot.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -50,7 +51,12 @@ int BootMain(int config_fd) {
   lo.debug = cfg.debug;
   bool ok_format;
   lo.format = log::ParseFormat(cfg.log_format, &ok_format);
-  if (cfg.log_fd < 0) lo.fd = -1;
+  // Our stderr is /dev/null, but in the container processes we fork FD 2 is the container's:
+  // the main log therefore always has an FD of its own, /dev/null when there is no --log.
+  for (int fd : {cfg.controller_fd, cfg.sync_fd, cfg.exit_fd, cfg.tty_fd, cfg.log_fd, cfg.debug_log_fd}) {
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  if (cfg.log_fd < 0) lo.fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
   (void)log::Init(lo);
   LOG_DEBUG("sandbox %s starting, platform %s", cfg.id.c_str(), cfg.platform.c_str());
 
@@ -70,7 +76,9 @@ int BootMain(int config_fd) {
   InstallStackDumper();
   sigset_t sigs;
   sigemptyset(&sigs);
-  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&sigs, s);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) {
+    sigaddset(&sigs, s);
+  }
   sigprocmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
   int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -88,7 +96,6 @@ int BootMain(int config_fd) {
   root.cgroup = cfg.cgroup;
   root.no_pivot = cfg.no_pivot;
   root.network = cfg.network;
-  if (cfg.tty_fd >= 0) root.tty.reset(cfg.tty_fd);
   for (int fd : cfg.stdio_fds) root.stdio.emplace_back(fd);
 
   // The root container's init is made on this thread, which will be the supervisor loop.

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,30 +49,65 @@ void CloseAllExcept(const std::set<int>& keep) {
   for (int fd : fds) close(fd);
 }
 
-// Installs the container's stdio as FDs 0.. (or the terminal as 0-2 and its controlling tty),
-// moving the channel out of the way first. Returns the channel's new FD.
-Status InstallStdio(Channel& ch, const std::vector<int>& stdio, int tty) {
+// Installs the container's stdio as FDs 0.. (/dev/null when it will get a terminal instead),
+// moving the channel out of the way first, and closes everything else of the sandbox's.
+Status InstallStdio(Channel& ch, const std::vector<int>& stdio) {
   int chfd = fcntl(ch.fd(), F_DUPFD_CLOEXEC, 256);
   if (chfd < 0) return Error::FromErrno("moving channel");
-  int old = ch.fd();
+  ch = Channel(UniqueFd(chfd));  // closes the old FD
+  // The sandbox's logs stay reachable from here until exec (they are close-on-exec), moved
+  // out of the way of the stdio FDs first.
+  int log_fd = log::MainFd() >= 0 ? fcntl(log::MainFd(), F_DUPFD_CLOEXEC, 256) : -1;
+  int debug_fd = log::DebugFd() >= 0 ? fcntl(log::DebugFd(), F_DUPFD_CLOEXEC, 256) : -1;
   if (setsid() < 0) return Error::FromErrno("setsid");
   std::vector<int> moved;
-  if (tty >= 0) {
-    int t = fcntl(tty, F_DUPFD_CLOEXEC, 256);
-    moved = {t, t, t};
-    if (ioctl(t, TIOCSCTTY, 0) != 0) return Error::FromErrno("setting controlling terminal");
+  if (stdio.empty()) {
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) return Error::FromErrno("opening /dev/null");
+    moved = {null, null, null};
   } else {
     for (int fd : stdio) moved.push_back(fcntl(fd, F_DUPFD_CLOEXEC, 256));
   }
   for (size_t i = 0; i < moved.size(); ++i) {
     if (dup2(moved[i], static_cast<int>(i)) < 0) return Error::FromErrno("installing stdio");
   }
-  std::set<int> keep = {chfd};
+  std::set<int> keep = {chfd, log_fd, debug_fd};
   for (size_t i = 0; i < moved.size(); ++i) keep.insert(static_cast<int>(i));
   CloseAllExcept(keep);
-  (void)old;
-  ch = Channel(UniqueFd(chfd));
+  log::Options lo = log::Current();
+  lo.fd = log_fd;
+  lo.debug_fd = debug_fd;
+  lo.file.clear();
+  lo.debug_log.clear();
+  (void)log::Init(lo);
   return Ok();
+}
+
+// Makes a terminal from the container's own devpts instance, as runc does, so that `tty` names
+// /dev/pts/N inside the container. The replica becomes stdio and the controlling terminal;
+// the master goes to the sandbox (and from there to the console socket). When console_target
+// is set, the replica is also bind-mounted there (the container's /dev/console).
+Status AttachNewTerminal(const std::string& ptmx, Channel& ch, const std::string& console_target) {
+  int master = open(ptmx.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return Error::FromErrno("opening \"" + ptmx + "\" for the terminal");
+  UniqueFd m(master);
+  if (unlockpt(master) != 0) return Error::FromErrno("unlocking the terminal");
+  int replica = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (replica < 0) return Error::FromErrno("opening the terminal's replica");
+  UniqueFd r(replica);
+  if (!console_target.empty()) {
+    int f = open(console_target.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (f >= 0) close(f);
+    std::string src = "/proc/self/fd/" + std::to_string(replica);
+    if (mount(src.c_str(), console_target.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      return Error::FromErrno("bind-mounting the terminal on /dev/console");
+    }
+  }
+  if (ioctl(replica, TIOCSCTTY, 0) != 0) return Error::FromErrno("setting the controlling terminal");
+  for (int i = 0; i < 3; ++i) {
+    if (dup2(replica, i) < 0) return Error::FromErrno("installing the terminal as stdio");
+  }
+  return ch.Send(kConsole, "", master);
 }
 
 Status LoopbackUp() {
@@ -153,31 +189,30 @@ Result<SpawnRequest> InitSpawnRequest(const ContainerArgs& args, cgroup::Cgroup*
   }
   std::vector<int> stdio;
   for (const auto& fd : args.stdio) stdio.push_back(fd.get());
-  int tty = args.tty.get();
+  bool terminal = spec->process && spec->process->terminal;
   std::string rootfs = args.rootfs;
   bool no_pivot = args.no_pivot;
   bool lo_up = args.network == "none";
-  req.child_main = [spec, stdio, tty, rootfs, no_pivot, new_cgroup_ns, lo_up](Channel& ch) -> Status {
-    TRY(InstallStdio(ch, stdio, tty));
+  req.child_main = [spec, stdio, terminal, rootfs, no_pivot, new_cgroup_ns, lo_up](Channel& ch) -> Status {
+    TRY(InstallStdio(ch, terminal ? std::vector<int>{} : stdio));
     if (new_cgroup_ns && unshare(CLONE_NEWCGROUP) != 0) {
       return Error::FromErrno("creating cgroup namespace");
     }
     if (lo_up) TRY(LoopbackUp());
-    native::RootfsOptions ropts;
-    if (tty >= 0) ropts.console_fd = 0;
-    TRY(native::PrepareRootfs(*spec, rootfs, ropts));
+    TRY(native::PrepareRootfs(*spec, rootfs, native::RootfsOptions{}));
+    if (terminal) TRY(AttachNewTerminal(rootfs + "/dev/pts/ptmx", ch, rootfs + "/dev/console"));
     TRY(ch.Send(kPrepared));
 
     ASSIGN_OR_RETURN(auto finish, ch.Recv(-1));
-    if (finish.first != kFinish) _exit(1);
-    TRY(hooks::RunHooks("createContainer", spec->hooks.create_container, finish.second));
+    if (finish.tag != kFinish) _exit(1);
+    TRY(hooks::RunHooks("createContainer", spec->hooks.create_container, finish.payload));
     TRY(native::EnterRootfs(rootfs, no_pivot));
     TRY(native::FinishRootfs(*spec));
     TRY(ch.Send(kCreated));
 
     ASSIGN_OR_RETURN(auto start, ch.Recv(-1));
-    if (start.first != kStart) _exit(1);
-    TRY(hooks::RunHooks("startContainer", spec->hooks.start_container, start.second));
+    if (start.tag != kStart) _exit(1);
+    TRY(hooks::RunHooks("startContainer", spec->hooks.start_container, start.payload));
     return ExecAsContainerProcess(*spec, *spec->process, ch,
                                   std::max(0, static_cast<int>(stdio.size()) - 3));
   };
@@ -197,14 +232,9 @@ Result<SpawnRequest> ExecSpawnRequest(const oci::Spec& spec_in, const oci::Proce
   auto fds = std::make_shared<std::vector<UniqueFd>>(std::move(stdio_in));
   req.child_main = [spec, p, fds](Channel& ch) -> Status {
     std::vector<int> stdio;
-    int tty = -1;
-    if (p->terminal) {
-      if (fds->size() != 1) return Error::Msg("a terminal exec needs exactly one console FD");
-      tty = (*fds)[0].get();
-    } else {
-      for (const auto& fd : *fds) stdio.push_back(fd.get());
-    }
-    TRY(InstallStdio(ch, stdio, tty));
+    for (const auto& fd : *fds) stdio.push_back(fd.get());
+    TRY(InstallStdio(ch, p->terminal ? std::vector<int>{} : stdio));
+    if (p->terminal) TRY(AttachNewTerminal("/dev/ptmx", ch, ""));
     return ExecAsContainerProcess(*spec, *p, ch, 0);
   };
   return req;

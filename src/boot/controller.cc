@@ -44,8 +44,10 @@ void RegisterController(urpc::Server& server, const ControllerContext& ctx) {
   server.Register(boot_api::kFinishCreate, [sup](urpc::Call& c) -> Result<urpc::Reply> {
     ASSIGN_OR_RETURN(std::string cid, Cid(c.arg));
     json state = c.arg.value("State", json::object());
-    TRY(sup->FinishCreate(cid, state.dump()));
-    return Empty();
+    ASSIGN_OR_RETURN(UniqueFd master, sup->FinishCreate(cid, state.dump()));
+    std::vector<UniqueFd> fds;
+    if (master) fds.push_back(std::move(master));
+    return urpc::Reply(json::object(), std::move(fds));
   });
 
   auto start = [sup](urpc::Call& c) -> Result<urpc::Reply> {
@@ -72,8 +74,8 @@ void RegisterController(urpc::Server& server, const ControllerContext& ctx) {
     args.no_pivot = ctx.no_pivot;
     args.network = ctx.network;
     if (args.spec.process->terminal) {
-      if (c.fds.size() != 1) return Error(EINVAL, "a terminal container needs exactly 1 FD, got " + std::to_string(c.fds.size()));
-      args.tty = std::move(c.fds[0]);
+      // The terminal is made inside the container; its master comes back from FinishCreate.
+      if (!c.fds.empty()) return Error(EINVAL, "a terminal container takes no stdio FDs");
     } else {
       if (c.fds.size() < 3) return Error(EINVAL, "expected stdin, stdout and stderr FDs, got " + std::to_string(c.fds.size()));
       args.stdio = std::move(c.fds);
@@ -96,12 +98,15 @@ void RegisterController(urpc::Server& server, const ControllerContext& ctx) {
     auto p = oci::ParseProcess(pj.dump());
     if (!p.ok()) return p.error();
     if (p->args.empty()) return Error(EINVAL, "process args must not be empty");
-    size_t want = p->terminal ? 1 : 3;
+    // A terminal process gets a new terminal inside the container; its master is returned.
+    size_t want = p->terminal ? 0 : 3;
     if (c.fds.size() != want) {
       return Error(EINVAL, "expected " + std::to_string(want) + " stdio FDs, got " + std::to_string(c.fds.size()));
     }
-    ASSIGN_OR_RETURN(pid_t pid, sup->Execute(cid, *p, std::move(c.fds)));
-    return urpc::Reply(json{{"PID", pid}});
+    ASSIGN_OR_RETURN(Supervisor::Executed e, sup->Execute(cid, *p, std::move(c.fds)));
+    std::vector<UniqueFd> fds;
+    if (e.console_master) fds.push_back(std::move(e.console_master));
+    return urpc::Reply(json{{"PID", e.pid}}, std::move(fds));
   });
 
   server.Register(boot_api::kProcesses, [sup](urpc::Call& c) -> Result<urpc::Reply> {

@@ -34,18 +34,32 @@ std::string MapText(const std::vector<oci::IdMapping>& m) {
 
 }  // namespace
 
-Status Channel::Send(char tag, const std::string& payload) {
+Status Channel::Send(char tag, const std::string& payload, int fd) {
   std::string msg(1, tag);
   msg += payload;
+  struct iovec iov = {msg.data(), msg.size()};
+  struct msghdr mh {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+  if (fd >= 0) {
+    mh.msg_control = ctl;
+    mh.msg_controllen = sizeof ctl;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
   ssize_t n;
   do {
-    n = ::send(fd_.get(), msg.data(), msg.size(), MSG_NOSIGNAL);
+    n = ::sendmsg(fd_.get(), &mh, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return Error::FromErrno("sending to container process");
   return Ok();
 }
 
-Result<std::pair<char, std::string>> Channel::Recv(int timeout_ms) {
+Result<Channel::Message> Channel::Recv(int timeout_ms) {
   struct pollfd p = {fd_.get(), POLLIN, 0};
   for (;;) {
     int r = poll(&p, 1, timeout_ms);
@@ -55,21 +69,43 @@ Result<std::pair<char, std::string>> Channel::Recv(int timeout_ms) {
     break;
   }
   std::string buf(kMaxMessage, '\0');
+  struct iovec iov = {buf.data(), buf.size()};
+  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr mh {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = ctl;
+  mh.msg_controllen = sizeof ctl;
   ssize_t n;
   do {
-    n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+    n = ::recvmsg(fd_.get(), &mh, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return Error::FromErrno("reading from container process");
-  if (n == 0) return std::make_pair('\0', std::string());
-  return std::make_pair(buf[0], buf.substr(1, static_cast<size_t>(n) - 1));
+  Message m;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      m.fd.reset(fd);
+    }
+  }
+  if (n == 0) return m;
+  m.tag = buf[0];
+  m.payload = buf.substr(1, static_cast<size_t>(n) - 1);
+  return m;
 }
 
-Status AwaitStage(Channel& ch, char expect, int timeout_ms) {
-  ASSIGN_OR_RETURN(auto msg, ch.Recv(timeout_ms));
-  if (msg.first == expect) return Ok();
-  if (msg.first == kFailed) return Error::Msg(msg.second);
-  if (msg.first == 0) return Error::Msg("container process exited during setup");
-  return Error::Msg(std::string("unexpected message from container process: ") + msg.first);
+Status AwaitStage(Channel& ch, char expect, int timeout_ms, UniqueFd* fd) {
+  ASSIGN_OR_RETURN(Channel::Message msg, ch.Recv(timeout_ms));
+  if (msg.tag == kConsole) {
+    // The terminal's master comes first, then the stage's own reply.
+    if (fd != nullptr) *fd = std::move(msg.fd);
+    ASSIGN_OR_RETURN(msg, ch.Recv(timeout_ms));
+  }
+  if (msg.tag == expect) return Ok();
+  if (msg.tag == kFailed) return Error::Msg(msg.payload);
+  if (msg.tag == 0) return Error::Msg("container process exited during setup");
+  return Error::Msg(std::string("unexpected message from container process: ") + msg.tag);
 }
 
 Result<Spawned> Spawn(SpawnRequest& req) {
@@ -101,10 +137,17 @@ Result<Spawned> Spawn(SpawnRequest& req) {
       (void)WriteAll(pid_pipe.second.get(), &c, sizeof c);
       _exit(0);
     }
-    // The container process.
+    // The container process. It inherits nothing of the sandbox's signal state: the sandbox
+    // blocks SIGCHLD/SIGTERM for its signalfd and ignores SIGPIPE, and both survive execve.
     pid_pipe.second.reset();
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     auto go = ch.Recv(-1);
-    if (!go.ok() || go->first != kGo) _exit(1);
+    if (!go.ok() || go->tag != kGo) _exit(1);
     Status st = req.child_main(ch);
     ChildFail(ch, st.ok() ? Error::Msg("container process setup returned") : st.error());
   }
@@ -118,7 +161,7 @@ Result<Spawned> Spawn(SpawnRequest& req) {
   }
   if (!got.ok() || got->size() != sizeof child) {
     auto msg = ch.Recv(1000);
-    if (msg.ok() && msg->first == kFailed) return Error::Msg(msg->second);
+    if (msg.ok() && msg->tag == kFailed) return Error::Msg(msg->payload);
     return Error::Msg("creating container process failed");
   }
   memcpy(&child, got->data(), sizeof child);

@@ -25,10 +25,15 @@ class Channel {
   Channel() = default;
   int fd() const { return fd_.get(); }
   bool valid() const { return fd_.valid(); }
-  // One message: a tag byte and a payload.
-  Status Send(char tag, const std::string& payload = "");
+  struct Message {
+    char tag = 0;  // 0 on EOF
+    std::string payload;
+    UniqueFd fd;  // an FD that came with the message (a terminal's master)
+  };
+  // One message: a tag byte, a payload, and optionally one FD.
+  Status Send(char tag, const std::string& payload = "", int fd = -1);
   // Blocks for one message; EOF gives tag 0. timeout_ms < 0 waits forever.
-  Result<std::pair<char, std::string>> Recv(int timeout_ms = -1);
+  Result<Message> Recv(int timeout_ms = -1);
   void Close() { fd_.reset(); }
 
  private:
@@ -38,6 +43,7 @@ class Channel {
 // Messages on a channel.
 inline constexpr char kGo = 'G';        // sandbox -> child: namespaces, maps and cgroup are set
 inline constexpr char kPrepared = 'A';  // child: rootfs prepared (before pivot_root)
+inline constexpr char kConsole = 'T';   // child: here is the terminal's master (with the FD)
 inline constexpr char kFinish = 'C';    // sandbox: run createContainer hooks and pivot (payload: state)
 inline constexpr char kCreated = 'B';   // child: pivoted, waiting for start
 inline constexpr char kStart = 'S';     // sandbox: start (payload: state)
@@ -63,7 +69,8 @@ struct Spawned {
 // Must be called on the supervisor thread.
 Result<Spawned> Spawn(SpawnRequest& req);
 
-// Reads a child's reply to a stage: `expect` on success, the child's error, or its exit.
-Status AwaitStage(Channel& ch, char expect, int timeout_ms);
+// Reads a child's reply to a stage: `expect` on success, the child's error, or its exit. An FD
+// sent with the reply goes to *fd when given.
+Status AwaitStage(Channel& ch, char expect, int timeout_ms, UniqueFd* fd = nullptr);
 
 }  // namespace stockade::boot

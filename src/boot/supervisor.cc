@@ -131,7 +131,6 @@ Status Supervisor::CreateContainer(ContainerArgs args) {
     ASSIGN_OR_RETURN(auto cg, cgroup::Cgroup::Load(args.cgroup));
     c->cg.emplace(std::move(cg));
   }
-  if (args.tty) c->tty.reset(dup(args.tty.get()));
 
   ASSIGN_OR_RETURN(SpawnRequest req, InitSpawnRequest(args, c->cg ? &*c->cg : nullptr));
   std::optional<Spawned> spawned;
@@ -144,7 +143,7 @@ Status Supervisor::CreateContainer(ContainerArgs args) {
     return Ok();
   }));
   c->channel = std::move(spawned->channel);
-  Status st = AwaitStage(c->channel, kPrepared, kStageTimeoutMs);
+  Status st = AwaitStage(c->channel, kPrepared, kStageTimeoutMs, &c->console_master);
   if (!st.ok()) {
     kill(c->init, SIGKILL);
     std::unique_lock<std::mutex> l(mu_);
@@ -155,7 +154,7 @@ Status Supervisor::CreateContainer(ContainerArgs args) {
   return Ok();
 }
 
-Status Supervisor::FinishCreate(const std::string& cid, const std::string& state_json) {
+Result<UniqueFd> Supervisor::FinishCreate(const std::string& cid, const std::string& state_json) {
   ASSIGN_OR_RETURN(auto c, FindOrError(cid));
   std::lock_guard<std::mutex> stage(c->stage_mu);
   if (c->status != "creating") return Error::Msg("container \"" + cid + "\" is already created");
@@ -163,7 +162,7 @@ Status Supervisor::FinishCreate(const std::string& cid, const std::string& state
   TRY(AwaitStage(c->channel, kCreated, kStageTimeoutMs));
   std::lock_guard<std::mutex> l(mu_);
   c->status = "created";
-  return Ok();
+  return std::move(c->console_master);
 }
 
 Status Supervisor::StartContainer(const std::string& cid, const std::string& state_json) {
@@ -205,7 +204,7 @@ Status Supervisor::DestroyContainer(const std::string& cid) {
   return Ok();
 }
 
-Result<pid_t> Supervisor::Execute(const std::string& cid, const oci::Process& p,
+Result<Supervisor::Executed> Supervisor::Execute(const std::string& cid, const oci::Process& p,
                                   std::vector<UniqueFd> fds) {
   ASSIGN_OR_RETURN(auto c, FindOrError(cid));
   {
@@ -226,13 +225,14 @@ Result<pid_t> Supervisor::Execute(const std::string& cid, const oci::Process& p,
     spawned.emplace(std::move(s));
     return Ok();
   }));
-  pid_t pid = spawned->pid;
-  Status st = AwaitStage(spawned->channel, '\0', kStageTimeoutMs);
+  Executed out;
+  out.pid = spawned->pid;
+  Status st = AwaitStage(spawned->channel, '\0', kStageTimeoutMs, &out.console_master);
   if (!st.ok() && st.error().message() != "container process exited during setup") {
-    kill(pid, SIGKILL);
+    kill(out.pid, SIGKILL);
     return st.error();
   }
-  return pid;
+  return out;
 }
 
 Result<int> Supervisor::WaitContainer(const std::string& cid) {
@@ -411,13 +411,11 @@ void Supervisor::RunPending(int signal_fd, int timeout_ms) {
     struct signalfd_siginfo si;
     while (read(signal_fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
       if (si.ssi_signo == SIGCHLD) continue;
-      // Asked to stop: the root container goes, and with it the sandbox.
-      LOG_DEBUG("sandbox got signal %u, stopping", si.ssi_signo);
+      // The pid file names this process, so signals sent to it are meant for the root
+      // container's init, as with runsc: forward them.
+      LOG_DEBUG("forwarding signal %u to the root container", si.ssi_signo);
       auto root = Find(root_id_);
-      if (root) {
-        if (root->cg) (void)root->cg->Thaw();
-        KillContainer(*root, SIGKILL);
-      }
+      if (root) (void)Signal(root_id_, static_cast<int>(si.ssi_signo), 0, boot_api::kDeliverToProcess);
     }
   }
   Reap();

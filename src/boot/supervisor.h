@@ -36,8 +36,7 @@ struct ContainerArgs {
   oci::Spec spec;
   std::string rootfs;
   nlohmann::json cgroup;        // may be null
-  UniqueFd tty;                 // console replica, or
-  std::vector<UniqueFd> stdio;  // 0, 1, 2 (and preserved FDs)
+  std::vector<UniqueFd> stdio;  // 0, 1, 2 (and preserved FDs); none for terminal containers
   bool no_pivot = false;
   std::string network = "sandbox";
 };
@@ -50,10 +49,15 @@ class Supervisor {
   // Loop thread: creates a container's init, stopped before pivot_root (stage A).
   Status CreateContainer(ContainerArgs args);
   // RPC threads:
-  Status FinishCreate(const std::string& cid, const std::string& state_json);
+  // Returns the terminal's master for terminal containers (invalid otherwise).
+  Result<UniqueFd> FinishCreate(const std::string& cid, const std::string& state_json);
   Status StartContainer(const std::string& cid, const std::string& state_json);
   Status DestroyContainer(const std::string& cid);
-  Result<pid_t> Execute(const std::string& cid, const oci::Process& p, std::vector<UniqueFd> fds);
+  struct Executed {
+    pid_t pid = 0;
+    UniqueFd console_master;  // for terminal processes
+  };
+  Result<Executed> Execute(const std::string& cid, const oci::Process& p, std::vector<UniqueFd> fds);
   Result<int> WaitContainer(const std::string& cid);  // exit code (128+N for signal N)
   Result<int> WaitPid(const std::string& cid, pid_t pid);
   Status Signal(const std::string& cid, int sig, pid_t pid, int mode);
@@ -82,7 +86,7 @@ class Supervisor {
     pid_t init = 0;
     Channel channel;
     std::optional<cgroup::Cgroup> cg;
-    UniqueFd tty;
+    UniqueFd console_master;  // held from stage A until FinishCreate hands it out
     std::optional<int> exit_code;
     std::set<pid_t> execs;
     std::mutex stage_mu;  // serializes create/finish/start/destroy stages

@@ -16,6 +16,8 @@ struct Context {
   std::string log_format = "text";
   bool debug = false;
   std::string debug_log;
+  // `exec`: the command after the container ID, split off before flag parsing.
+  std::vector<std::string> exec_command;
   // Set by the chosen subcommand; returns the process exit code.
   std::function<int()> action;
 };

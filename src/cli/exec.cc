@@ -24,15 +24,11 @@ void AddExec(CLI::App& app, Context& ctx) {
   sub->add_option("-g,--additional-gids", gids)->allow_extra_args(false);
   std::string preserve;
   sub->add_option("--preserve-fds", preserve);
-  // Everything from the container ID on is positional: the command keeps its own flags.
-  sub->prefix_command();
-  sub->callback([&ctx, o, process_file, sub] {
-    ctx.action = [&ctx, o, process_file, sub] {
-      std::vector<std::string> rest = sub->remaining();
-      if (!rest.empty() && rest[0] == "--") rest.erase(rest.begin());
-      if (rest.empty()) return Fail("exec: container ID is required");
-      o->id = rest[0];
-      o->args.assign(rest.begin() + 1, rest.end());
+  // The command after the ID was split off by main (it keeps its own flags).
+  sub->add_option("container-id", o->id)->required();
+  sub->callback([&ctx, o, process_file] {
+    ctx.action = [&ctx, o, process_file] {
+      o->args = ctx.exec_command;
       if (!process_file->empty()) {
         auto text = ReadFile(*process_file);
         if (!text.ok()) return Fail(text.error());

@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <iostream>
+#include <set>
 
 #include "base/log.h"
 #include "boot/boot.h"
@@ -37,6 +38,41 @@ std::vector<std::string> NormalizeArgs(int argc, char** argv) {
     out.push_back(a);
   }
   return out;
+}
+
+// `exec ID CMD ARGS...`: everything after the container ID belongs to the command, flags
+// included, so we split there ourselves (runc stops flag parsing at the first positional).
+// Returns the command part and truncates `args` after the ID.
+std::vector<std::string> SplitExecCommand(std::vector<std::string>& args) {
+  static const std::set<std::string> kWithValue = {
+      "--root", "--log", "--log-format", "--debug-log", "--platform", "--network", "--criu",
+      "-p", "--process", "--pid-file", "--console-socket", "--cwd", "-e", "--env", "-u", "--user",
+      "-c", "--cap", "--process-label", "--apparmor", "-g", "--additional-gids",
+      "--preserve-fds", "--cgroup"};
+  size_t i = 1;
+  bool in_exec = false;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      if (!in_exec) break;
+      args.erase(args.begin() + static_cast<long>(i));
+      break;
+    }
+    if (!a.empty() && a[0] == '-') {
+      if (a.find('=') == std::string::npos && kWithValue.count(a) != 0) ++i;
+      continue;
+    }
+    if (!in_exec) {
+      if (a != "exec") return {};
+      in_exec = true;
+      continue;
+    }
+    break;  // the container ID
+  }
+  if (!in_exec || i >= args.size()) return {};
+  std::vector<std::string> cmd(args.begin() + static_cast<long>(i) + 1, args.end());
+  args.resize(i + 1);
+  return cmd;
 }
 
 int Main(int argc, char** argv) {
@@ -86,6 +122,7 @@ int Main(int argc, char** argv) {
   AddDebug(app, ctx);
 
   std::vector<std::string> args = NormalizeArgs(argc, argv);
+  ctx.exec_command = SplitExecCommand(args);
   std::vector<std::string> rev(args.rbegin(), args.rend() - 1);
   try {
     app.parse(rev);

@@ -26,6 +26,7 @@
 //     uselib, ustat, sysfs, _sysctl, nfsservctl, get_kernel_syms, query_module
 //   personality (other than the values   unusual execution domains and ASLR switches
 //     allowed below)
+#include <array>
 #include <initializer_list>
 
 #include "oci/default_spec.h"
@@ -45,7 +46,9 @@ struct SyscallGroup {
 // ones.
 // One group per family, names wrapped by hand for reading.
 // clang-format off
-const SyscallGroup kAllowed[] = {
+// A plain array on purpose: aggregate initialisation extends the lifetime of each group's
+// initializer_list; std::to_array would copy the lists out and leave them dangling.
+const SyscallGroup kAllowed[] = {  // NOLINT(modernize-avoid-c-arrays)
     {"file descriptors and I/O",
      {"close", "close_range", "dup", "dup2", "dup3", "fcntl", "fcntl64", "read", "readv", "pread64",
       "preadv", "preadv2", "write", "writev", "pwrite64", "pwritev", "pwritev2", "lseek", "_llseek",
@@ -134,7 +137,7 @@ constexpr uint32_t kEperm = 1;
 constexpr uint32_t kEnosys = 38;
 // personality(2) values programs legitimately use: PER_LINUX, PER_LINUX32, UNAME26,
 // PER_LINUX32|UNAME26, and 0xffffffff (a query that changes nothing).
-constexpr uint64_t kPersonalities[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
+constexpr std::array<uint64_t, 5> kPersonalities = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
 
 json Rule(std::initializer_list<const char*> names, const char* action) {
   json names_json = json::array();

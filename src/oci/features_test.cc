@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <set>
 #include <string>
@@ -22,9 +23,9 @@ json RuncFeatures() {
   FILE* p = popen("/usr/sbin/runc features 2>/dev/null", "r");
   if (p == nullptr) return nullptr;
   std::string out;
-  char buf[4096];
+  std::array<char, 4096> buf{};
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
   pclose(p);
   return json::parse(out, nullptr, /*allow_exceptions=*/false);
 }

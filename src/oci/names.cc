@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 
 namespace stockade::oci {
 
@@ -69,7 +70,7 @@ struct RlimitName {
 };
 
 // Every resource of setrlimit(2); the spec names them with their C constant names.
-constexpr RlimitName kRlimits[] = {
+constexpr auto kRlimits = std::to_array<RlimitName>({
     {"RLIMIT_AS", RLIMIT_AS},
     {"RLIMIT_CORE", RLIMIT_CORE},
     {"RLIMIT_CPU", RLIMIT_CPU},
@@ -86,7 +87,7 @@ constexpr RlimitName kRlimits[] = {
     {"RLIMIT_RTTIME", RLIMIT_RTTIME},
     {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
     {"RLIMIT_STACK", RLIMIT_STACK},
-};
+});
 
 }  // namespace
 

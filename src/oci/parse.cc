@@ -30,7 +30,7 @@ std::pair<size_t, size_t> LineAndColumn(const std::string& text, size_t offset) 
 // Bytes of the user's document can reach the message ("last read: '...'"); escape anything
 // that is not printable ASCII so the error stays one valid UTF-8 line (JSON logs need that).
 std::string Printable(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr std::string_view kHex = "0123456789abcdef";
   std::string out;
   for (unsigned char c : s) {
     if (c >= 0x20 && c < 0x7f) {

@@ -2,6 +2,7 @@
 // and memory limits, masked/read-only paths, propagation, personality and Intel RDT.
 #include <unistd.h>
 
+#include <array>
 #include <set>
 
 #include "oci/clean_path.h"
@@ -19,11 +20,11 @@ struct KernelProbe {
   const char* file;
   const char* what;
 };
-constexpr KernelProbe kKernelProbes[] = {
+constexpr auto kKernelProbes = std::to_array<KernelProbe>({
     {"user", "/proc/self/ns/user", "user namespaces are not enabled in the kernel"},
     {"cgroup", "/proc/self/ns/cgroup", "cgroup namespaces are not enabled in the kernel"},
     {"time", "/proc/self/timens_offsets", "time namespaces are not enabled in the kernel"},
-};
+});
 
 Status ValidateNamespaces(const std::vector<Namespace>& namespaces, const std::string& path) {
   std::set<std::string> seen;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <functional>
 #include <string>
 
@@ -17,7 +18,6 @@
 namespace stockade::oci {
 namespace {
 
-using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 // A small spec that passes, to be broken one field at a time.
@@ -53,7 +53,7 @@ class ValidateTest : public ::testing::Test {
     return st.ok() ? "OK" : st.error().ToString();
   }
 
-  Linux& L(Spec& s) { return *s.linux; }
+  static Linux& L(Spec& s) { return *s.linux; }
 
   testing::TempBundle bundle_;
   Spec spec_;
@@ -88,11 +88,11 @@ TEST_F(ValidateTest, RootMustBeAnExistingDirectory) {
 }
 
 TEST_F(ValidateTest, RelativeRootIsResolvedAgainstTheBundleNotTheCwd) {
-  char cwd[4096];
-  ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
+  std::array<char, 4096> cwd{};
+  ASSERT_NE(getcwd(cwd.data(), cwd.size()), nullptr);
   ASSERT_EQ(chdir("/"), 0);
   const std::string verdict = Check();
-  ASSERT_EQ(chdir(cwd), 0);
+  ASSERT_EQ(chdir(cwd.data()), 0);
   EXPECT_EQ(verdict, "OK");
 }
 
@@ -505,9 +505,9 @@ TEST(ResolveRootfs, JoinsRelativeToBundleAndCleans) {
   s.root->path = "/abs//root/.";
   EXPECT_EQ(ResolveRootfs(s, "/b"), "/abs/root");
   s.root->path = "rootfs";
-  char cwd[4096];
-  ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
-  EXPECT_EQ(ResolveRootfs(s, "bundle"), std::string(cwd) + "/bundle/rootfs");
+  std::array<char, 4096> cwd{};
+  ASSERT_NE(getcwd(cwd.data(), cwd.size()), nullptr);
+  EXPECT_EQ(ResolveRootfs(s, "bundle"), std::string(cwd.data()) + "/bundle/rootfs");
 }
 
 }  // namespace

@@ -29,6 +29,15 @@ Result<Pty> OpenPty() {
   return p;
 }
 
+Result<UniqueFd> DeliverConsole(UniqueFd master, const std::optional<oci::ConsoleSize>& size,
+                                const std::string& console_socket) {
+  if (!master) return Error::Msg("the sandbox returned no terminal");
+  if (size) TRY(SetWinsize(master.get(), size->height, size->width));
+  if (console_socket.empty()) return master;
+  TRY(SendConsole(console_socket, master.get()));
+  return UniqueFd();
+}
+
 Status SetWinsize(int fd, unsigned rows, unsigned cols) {
   struct winsize ws {};
   ws.ws_row = static_cast<unsigned short>(rows);

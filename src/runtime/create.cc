@@ -33,22 +33,6 @@ std::string OwnerName() {
   return pw != nullptr ? pw->pw_name : std::to_string(getuid());
 }
 
-// Makes the pty for a terminal container: the master goes to the console socket, or stays with
-// an attached `run` that copies it to our own stdio.
-Result<Pty> MakeConsole(const oci::Process& p, const CreateOptions& o, int* keep_master) {
-  ASSIGN_OR_RETURN(Pty pty, OpenPty());
-  if (p.console_size) {
-    TRY(SetWinsize(pty.replica.get(), p.console_size->height, p.console_size->width));
-  }
-  if (!o.console_socket.empty()) {
-    TRY(SendConsole(o.console_socket, pty.master.get()));
-    pty.master.reset();
-  } else {
-    *keep_master = pty.master.release();
-  }
-  return pty;
-}
-
 Status CheckConsoleOptions(const oci::Process& p, const CreateOptions& o) {
   if (p.terminal && o.console_socket.empty() && !o.attached) {
     return Error::Msg("cannot allocate tty if stockade will detach without setting console socket");
@@ -154,17 +138,10 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
   s.cgroup = cg.ToJson();
 
   Created out;
-  Pty pty;
-  if (proc.terminal) {
-    ASSIGN_OR_RETURN(pty, MakeConsole(proc, o, &out.console_master));
-  }
-  if (out.console_master >= 0) {
-    int m = out.console_master;
-    undo.Add([m] { close(m); });
-  }
-
-  std::vector<int> stdio = {0, 1, 2};
-  for (int i = 0; i < o.preserve_fds; ++i) stdio.push_back(3 + i);
+  // A terminal container gets its terminal from inside the sandbox, after FinishCreate.
+  std::vector<int> stdio;
+  if (!proc.terminal) stdio = {0, 1, 2};
+  for (int i = 0; !proc.terminal && i < o.preserve_fds; ++i) stdio.push_back(3 + i);
 
   if (join) {
     // A pod's container joins the sandbox that its annotations name.
@@ -175,12 +152,7 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     }
     s.sandbox_pid = sandbox->sandbox_pid;
     s.sandbox_start = sandbox->sandbox_start;
-    std::vector<int> fds;
-    if (pty.replica) {
-      fds.push_back(pty.replica.get());
-    } else {
-      fds = stdio;
-    }
+    std::vector<int> fds = stdio;
     nlohmann::json arg = {{"CID", o.id}, {"Spec", spec.raw}, {"Bundle", bundle},
                           {"Rootfs", s.rootfs}, {"Cgroup", s.cgroup}, {"Terminal", proc.terminal}};
     ASSIGN_OR_RETURN(auto reply, CallSandbox(g.root, s, boot_api::kCreateSubcontainer, arg, fds));
@@ -207,7 +179,6 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     req.attached = o.attached;
     ASSIGN_OR_RETURN(req.control_socket, urpc::ListenUnix(c.Path(kSocketName)));
     ASSIGN_OR_RETURN(req.exit_file, OpenFile(c.Path(kExitFile), O_RDWR | O_CREAT | O_TRUNC, 0600));
-    req.tty = std::move(pty.replica);
     req.stdio = stdio;
     ASSIGN_OR_RETURN(Sandbox sb, LaunchSandbox(req));
     undo.Add([sb] {
@@ -223,8 +194,13 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
   TRY(c.Save());
 
   TRY(RunCreateHooks(spec, s));
-  TRY(CallSandbox(g.root, s, boot_api::kFinishCreate,
-                  {{"CID", o.id}, {"State", OciState(s, kCreated)}}));
+  ASSIGN_OR_RETURN(auto finished, CallSandbox(g.root, s, boot_api::kFinishCreate,
+                                             {{"CID", o.id}, {"State", OciState(s, kCreated)}}));
+  if (proc.terminal) {
+    UniqueFd master = finished.fds.empty() ? UniqueFd() : std::move(finished.fds[0]);
+    ASSIGN_OR_RETURN(UniqueFd kept, DeliverConsole(std::move(master), proc.console_size, o.console_socket));
+    out.console_master = kept.release();
+  }
 
   if (join) {
     ASSIGN_OR_RETURN(s.waiter_pid, SpawnWaiter(g, s));

@@ -131,20 +131,10 @@ Result<int> Exec(const Globals& g, const ExecOptions& o) {
     return Error::Msg("cannot use console socket if stockade will not allocate tty");
   }
 
-  std::vector<int> fds = {0, 1, 2};
-  Pty pty;
+  // A terminal process gets a new terminal inside the container; its master comes back.
+  std::vector<int> fds;
+  if (!p.terminal) fds = {0, 1, 2};
   std::thread copier;
-  if (p.terminal) {
-    ASSIGN_OR_RETURN(pty, OpenPty());
-    if (p.console_size) TRY(SetWinsize(pty.replica.get(), p.console_size->height, p.console_size->width));
-    if (!o.console_socket.empty()) {
-      TRY(SendConsole(o.console_socket, pty.master.get()));
-    } else {
-      copier = StartConsoleCopy(pty.master.get());
-    }
-    pty.master.reset();
-    fds = {pty.replica.get()};
-  }
 
   // Forward our signals to the process while attached.
   sigset_t fwd;
@@ -154,12 +144,13 @@ Result<int> Exec(const Globals& g, const ExecOptions& o) {
 
   nlohmann::json arg = {{"CID", o.id}, {"Process", ProcessToJson(p)}};
   auto reply = CallSandbox(g.root, s, boot_api::kExecuteAsync, arg, fds);
-  pty.replica.reset();
-  if (!reply.ok()) {
-    if (copier.joinable()) copier.detach();
-    return std::move(reply).take_error();
-  }
+  if (!reply.ok()) return std::move(reply).take_error();
   int pid = reply->result.value("PID", 0);
+  if (p.terminal) {
+    UniqueFd master = reply->fds.empty() ? UniqueFd() : std::move(reply->fds[0]);
+    ASSIGN_OR_RETURN(UniqueFd kept, DeliverConsole(std::move(master), p.console_size, o.console_socket));
+    if (kept) copier = StartConsoleCopy(kept.get());
+  }
 
   if (o.detach) {
     ASSIGN_OR_RETURN(pid_t waiter, SpawnExecWaiter(g, s, pid));

@@ -94,7 +94,7 @@ case_create_start_state() {
   pid=$(jq -r .pid <<<"$st")
   assert_match "$pid" '^[1-9][0-9]*$' "state.pid after create"
   [[ -d /proc/$pid ]] || fail "state.pid $pid is not a live process"
-  assert_eq "$pid" "$(tr -d '[:space:]' <"$TEST_TMP/css.pid")" "--pid-file content"
+  assert_pid_file "$TEST_TMP/css.pid" "$pid"
   # Nothing of the process may have run before start.
   assert_not_contains "$OUT" done-running "output before start"
 
@@ -117,6 +117,20 @@ case_create_start_state() {
   assert_eq done-running "$(<"$TEST_TMP/css.out")" "container output"
 }
 
+# runc: the pid file holds the container's init. Stockade, as runsc: it holds the sandbox
+# process, the init's parent, which exits with the container's status and forwards signals.
+assert_pid_file() { # FILE INIT_PID
+  local got
+  got=$(tr -d '[:space:]' <"$1")
+  if is_stockade; then
+    assert_match "$got" '^[1-9][0-9]*$' "--pid-file content"
+    [[ -d /proc/$got ]] || fail "pid file names $got, which is not running"
+    assert_eq "$got" "$(awk '{print $4}' "/proc/$2/stat")" "pid file names the init's parent (the sandbox)"
+  else
+    assert_eq "$2" "$got" "--pid-file content"
+  fi
+}
+
 case_run_detached() {
   local id b
   id=$(cid det)
@@ -124,7 +138,7 @@ case_run_detached() {
   capture rt run -d -b "$b" --pid-file "$TEST_TMP/det.pid" "$id"
   assert_rc 0 "run -d"
   assert_eq running "$(status_of "$id")"
-  assert_eq "$(state_field "$id" pid)" "$(tr -d '[:space:]' <"$TEST_TMP/det.pid")" "--pid-file"
+  assert_pid_file "$TEST_TMP/det.pid" "$(state_field "$id" pid)"
   capture rt delete "$id"
   assert_fails "delete of a running container without --force"
   assert_eq running "$(status_of "$id")" "status after refused delete"
@@ -188,7 +202,14 @@ case_exec() {
   assert_match "$epid" '^[1-9][0-9]*$' "exec --pid-file"
   [[ -d /proc/$epid ]] || fail "exec -d pid $epid is not running"
   capture rt ps --format json "$id"
-  assert_json "$OUT" "index($epid) != null" "ps lists the detached exec pid $epid"
+  if is_stockade; then
+    # As runsc: the pid file names a waiter that stands for the exec'd process (it exits with
+    # its status, and signals sent to it are forwarded), so that conmon and shims can reap it.
+    assert_json "$OUT" "map(select(. != $(state_field "$id" pid))) | length >= 1" "ps lists the detached exec"
+    [[ "$(cat /proc/$epid/comm)" == stockade-exec ]] || fail "exec pid file should name the exec waiter"
+  else
+    assert_json "$OUT" "index($epid) != null" "ps lists the detached exec pid $epid"
+  fi
 
   # exec of a missing binary fails and leaves the container running.
   capture rt exec "$id" /no/such/binary

@@ -6,7 +6,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <sstream>
 
 #include "base/io.h"
 #include "boot/native/mounts.h"
@@ -111,9 +111,11 @@ std::vector<oci::Device> DevicesToCreate(const oci::Spec& spec) {
 bool RunningInUserNamespace() {
   auto map = ReadFile("/proc/self/uid_map");
   if (!map.ok()) return false;
-  unsigned long a = 0, b = 0, c = 0;
-  if (sscanf(map->c_str(), "%lu %lu %lu", &a, &b, &c) != 3) return true;
-  return !(a == 0 && b == 0 && c == 4294967295UL);
+  // The initial namespace maps everything: "0 0 4294967295".
+  std::istringstream in(*map);
+  unsigned long inside = 1, outside = 1, count = 0;
+  if (!(in >> inside >> outside >> count)) return true;
+  return !(inside == 0 && outside == 0 && count == 4294967295UL);
 }
 
 Status CreateDevices(int root_fd, const std::vector<oci::Device>& devices) {

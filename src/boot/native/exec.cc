@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -55,7 +56,7 @@ std::string EnvValue(const std::vector<std::string>& env, const std::string& key
 // could name a host directory the program could escape through (CVE-2024-21626).
 Status CloseFdsFrom(int first, std::vector<int> keep) {
   std::sort(keep.begin(), keep.end());
-  unsigned int from = static_cast<unsigned int>(first);
+  auto from = static_cast<unsigned int>(first);
   auto close_upto = [&](unsigned int last) -> Status {
     if (from > last) return Ok();
     if (::close_range(from, last, 0) == 0) return Ok();
@@ -66,7 +67,7 @@ Status CloseFdsFrom(int first, std::vector<int> keep) {
     std::vector<int> fds;
     while (struct dirent* e = ::readdir(d)) {
       if (!isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
-      int fd = atoi(e->d_name);
+      const int fd = static_cast<int>(strtol(e->d_name, nullptr, 10));
       if (fd != dirfd(d) && static_cast<unsigned>(fd) >= from &&
           static_cast<unsigned>(fd) <= last) {
         fds.push_back(fd);

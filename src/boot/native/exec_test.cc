@@ -14,7 +14,6 @@ namespace {
 
 using testing::ChildResult;
 using testing::Fail;
-using ::testing::HasSubstr;
 using testing::RunInChild;
 using testing::TempDir;
 

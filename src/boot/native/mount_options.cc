@@ -194,7 +194,7 @@ std::string MountFlagsString(unsigned long flags) {
   if (flags != 0) {
     if (!out.empty()) out += "|";
     char buf[32];
-    snprintf(buf, sizeof buf, "%#lx", flags);
+    (void)snprintf(buf, sizeof buf, "%#lx", flags);
     out += buf;
   }
   return out.empty() ? "0" : out;

@@ -44,8 +44,8 @@ Result<std::vector<MountInfo>> ParseMountInfo(const std::string& text) {
       return Error(EINVAL, "mountinfo line " + std::to_string(n) + " is malformed: " + line);
     }
     MountInfo m;
-    m.id = std::atoi(fields[0].c_str());
-    m.parent = std::atoi(fields[1].c_str());
+    m.id = static_cast<int>(std::strtol(fields[0].c_str(), nullptr, 10));
+    m.parent = static_cast<int>(std::strtol(fields[1].c_str(), nullptr, 10));
     m.root = Unescape(fields[3]);
     m.mount_point = Unescape(fields[4]);
     m.options = fields[5];

@@ -42,6 +42,14 @@ Status CheckInRoot(const MountContext& ctx, int fd, const std::string& dest) {
   return Ok();
 }
 
+// Covering the rootfs itself would hide everything set up so far, and the FD we hold on it.
+Status CheckNotTop(const InRoot& dst, const std::string& dest) {
+  if (dst.path == "/") {
+    return Error(EINVAL, "mountpoint " + Quote(dest) + " is the top of the rootfs");
+  }
+  return Ok();
+}
+
 Result<bool> IsProcfs(const std::string& path) {
   struct statfs st;
   if (::statfs(path.c_str(), &st) != 0) return Error::FromErrno("statfs " + Quote(path));
@@ -73,7 +81,7 @@ Result<InRoot> OpenMountpoint(const MountContext& ctx, Entry& e) {
       struct stat st;
       if (::fstat(dst.fd.get(), &st) != 0) return Error::FromErrno("stat tmpfs mountpoint");
       char mode[16];
-      snprintf(mode, sizeof mode, "mode=%04o", st.st_mode & 07777);
+      (void)snprintf(mode, sizeof mode, "mode=%04o", st.st_mode & 07777);
       e.o.data = e.o.data.empty() ? mode : std::string(mode) + "," + e.o.data;
     }
   } else if (found.error().code() != ENOENT) {
@@ -92,9 +100,7 @@ Result<InRoot> OpenMountpoint(const MountContext& ctx, Entry& e) {
     dst = std::move(made).value();
   }
   TRY(CheckInRoot(ctx, dst.fd.get(), e.dest));
-  if (dst.path == "/") {
-    return Error(EINVAL, "mountpoint " + Quote(e.dest) + " is the top of the rootfs");
-  }
+  TRY(CheckNotTop(dst, e.dest));
   bool src_procfs = false;
   if (e.bind && IsLexicallyInRoot("/proc", dst.path)) {
     ASSIGN_OR_RETURN(src_procfs, IsProcfs(e.source));
@@ -181,6 +187,7 @@ Status MountProcOrSysfs(const MountContext& ctx, Entry& e) {
   }
   InRoot dst = std::move(r).value();
   TRY(CheckInRoot(ctx, dst.fd.get(), e.dest));
+  TRY(CheckNotTop(dst, e.dest));
   TRY(CheckProcMount(dst.path, e.type, false, false));
   if (e.type == "proc") return MountPropagate(ctx, e, dst, e.o.flags, "proc");
 

@@ -79,7 +79,7 @@ Status RemountDeferredReadonly(const oci::Spec& spec) {
     for (int attempt = 0; attempt < 5; ++attempt) {
       st = DoMount("", dest, "", flags, "");
       if (st.ok() || st.error().code() != EBUSY) break;
-      struct timespec ts = {0, 100 * 1000 * 1000};
+      struct timespec ts = {0, 100L * 1000 * 1000};
       nanosleep(&ts, nullptr);
     }
     if (!st.ok()) return st.error().Wrap("remounting " + Quote(dest) + " read-only");

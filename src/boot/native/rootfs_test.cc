@@ -6,11 +6,12 @@
 #include <gtest/gtest.h>
 #include <linux/magic.h>
 #include <sched.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include "boot/native/devices.h"
 #include "boot/native/docker_seccomp_profile_testdata.h"
@@ -368,6 +369,8 @@ TEST_F(RootfsTest, MountErrorsNameTheMount) {
   EXPECT_THAT(PrepareError(rootfs_, {M("/x", "bind", tmp_.Sub("missing"), {"bind"})}),
               HasSubstr("ENOENT"));
   EXPECT_THAT(PrepareError(rootfs_, {M("/", "tmpfs", "tmpfs", {})}),
+              HasSubstr("is the top of the rootfs"));
+  EXPECT_THAT(PrepareError(rootfs_, {M("/..", "proc", "proc", {})}),
               HasSubstr("is the top of the rootfs"));
 }
 
