@@ -1,6 +1,7 @@
 #include "boot/boot.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -65,15 +66,13 @@ int BootMain(int config_fd) {
     SyncError(cfg.sync_fd, msg);
     return 1;
   };
-  if (cfg.platform != "native") {
-    return fail("platform \"" + cfg.platform + "\" is not available yet; use --platform=native");
-  }
-  if (Status st = IsolateSandbox(cfg); !st.ok()) return fail(st.error().ToString());
+  int task_dir = -1;
+  if (Status st = IsolateSandbox(cfg, &task_dir); !st.ok()) return fail(st.error().ToString());
 
   // Orphans of the containers come to us, not to the host's init.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   prctl(PR_SET_NAME, "stockade-boot");
-  InstallStackDumper();
+  InstallStackDumper(task_dir);
   sigset_t sigs;
   sigemptyset(&sigs);
   for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) {
@@ -83,6 +82,24 @@ int BootMain(int config_fd) {
   signal(SIGPIPE, SIG_IGN);
   int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) return fail("signalfd: " + std::string(strerror(errno)));
+
+  if (cfg.platform != "native") {
+    // The Sentry platforms land in later issues. The sandbox still comes up fully isolated
+    // and answers its control socket, so that the isolation path can be run and inspected.
+    urpc::Server server;
+    RegisterUnavailablePlatform(server, cfg.platform);
+    if (Status st = server.Start(UniqueFd(cfg.controller_fd)); !st.ok()) return fail(st.error().ToString());
+    char ok = boot_api::kSyncOk;
+    (void)WriteAll(cfg.sync_fd, &ok, 1);
+    close(cfg.sync_fd);
+    struct signalfd_siginfo si;
+    struct pollfd p = {sfd, POLLIN, 0};
+    while (poll(&p, 1, -1) >= 0) {
+      if (read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si) && si.ssi_signo != SIGCHLD) break;
+    }
+    server.Stop();
+    return 128 + static_cast<int>(si.ssi_signo);
+  }
 
   auto spec = oci::ParseSpec(cfg.spec.dump());
   if (!spec.ok()) return fail(spec.error().ToString());

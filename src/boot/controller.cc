@@ -30,6 +30,34 @@ Result<T> Field(const json& arg, const char* key) {
 
 urpc::Reply Empty() { return urpc::Reply(json::object()); }
 
+void RegisterDebug(urpc::Server& server) {
+  server.Register(boot_api::kDebugStacks, [](urpc::Call&) -> Result<urpc::Reply> {
+    return urpc::Reply(json(DumpAllStacks()));
+  });
+
+  server.Register(boot_api::kLoggingChange, [](urpc::Call& c) -> Result<urpc::Reply> {
+    log::Options o = log::Current();
+    if (c.arg.is_object() && c.arg.contains("Level")) {
+      std::string level = c.arg["Level"].is_string() ? c.arg["Level"].get<std::string>() : "";
+      if (level == "debug") {
+        o.debug = true;
+      } else if (level == "info" || level == "warning") {
+        o.debug = false;
+      } else {
+        return Error(EINVAL, "unknown log level \"" + level + "\"");
+      }
+    }
+    // The log FDs stay ours: re-point at the same FDs, not the original paths.
+    o.fd = log::MainFd();
+    o.debug_fd = log::DebugFd();
+    o.file.clear();
+    o.debug_log.clear();
+    std::string err = log::Init(o);
+    if (!err.empty()) return Error::Msg(err);
+    return Empty();
+  });
+}
+
 }  // namespace
 
 void RegisterController(urpc::Server& server, const ControllerContext& ctx) {
@@ -160,31 +188,21 @@ void RegisterController(urpc::Server& server, const ControllerContext& ctx) {
     });
   }
 
-  server.Register(boot_api::kDebugStacks, [](urpc::Call&) -> Result<urpc::Reply> {
-    return urpc::Reply(json(DumpAllStacks()));
-  });
+  RegisterDebug(server);
+}
 
-  server.Register(boot_api::kLoggingChange, [](urpc::Call& c) -> Result<urpc::Reply> {
-    log::Options o = log::Current();
-    if (c.arg.is_object() && c.arg.contains("Level")) {
-      std::string level = c.arg["Level"].is_string() ? c.arg["Level"].get<std::string>() : "";
-      if (level == "debug") {
-        o.debug = true;
-      } else if (level == "info" || level == "warning") {
-        o.debug = false;
-      } else {
-        return Error(EINVAL, "unknown log level \"" + level + "\"");
-      }
-    }
-    // The log FDs stay ours: re-point at the same FDs, not the original paths.
-    o.fd = log::MainFd();
-    o.debug_fd = log::DebugFd();
-    o.file.clear();
-    o.debug_log.clear();
-    std::string err = log::Init(o);
-    if (!err.empty()) return Error::Msg(err);
-    return Empty();
-  });
+void RegisterUnavailablePlatform(urpc::Server& server, const std::string& platform) {
+  for (const char* m : {boot_api::kStartRoot, boot_api::kFinishCreate, boot_api::kCreateSubcontainer,
+                        boot_api::kStartSubcontainer, boot_api::kDestroySubcontainer,
+                        boot_api::kExecuteAsync, boot_api::kProcesses, boot_api::kWait,
+                        boot_api::kWaitPID, boot_api::kSignal, boot_api::kPause, boot_api::kResume,
+                        boot_api::kEvent, boot_api::kRuntimeState, boot_api::kCheckpoint,
+                        boot_api::kRestore, boot_api::kPortForward}) {
+    server.Register(m, [platform](urpc::Call&) -> Result<urpc::Reply> {
+      return Error(ENOTSUP, "platform \"" + platform + "\" is not available yet; use --platform=native");
+    });
+  }
+  RegisterDebug(server);
 }
 
 }  // namespace stockade::boot

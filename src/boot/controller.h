@@ -16,5 +16,8 @@ struct ControllerContext {
 };
 
 void RegisterController(urpc::Server& server, const ControllerContext& ctx);
+// For a platform whose kernel is not built yet: every containerManager method answers that the
+// platform is unavailable; debug.Stacks and Logging.Change work.
+void RegisterUnavailablePlatform(urpc::Server& server, const std::string& platform);
 
 }  // namespace stockade::boot

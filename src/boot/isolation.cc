@@ -13,22 +13,14 @@
 namespace stockade::boot {
 namespace {
 
-constexpr uid_t kNobody = 65534;
-
-// Maps our (root) identity to nobody on the host: inside the new namespace we are uid 0 with
-// capabilities over nothing the host owns.
-Status EnterUserNamespaceAsNobody() {
-  uid_t uid = geteuid();
-  gid_t gid = getegid();
-  (void)uid;
-  (void)gid;
-  if (unshare(CLONE_NEWUSER) != 0) return Error::FromErrno("creating user namespace");
-  // A process can write its own maps only for its own IDs unless privileged in the parent ns;
-  // as root in the parent we may map host nobody.
-  TRY(WriteExisting("/proc/self/setgroups", "deny"));
-  TRY(WriteExisting("/proc/self/uid_map", "0 " + std::to_string(kNobody) + " 1\n"));
-  TRY(WriteExisting("/proc/self/gid_map", "0 " + std::to_string(kNobody) + " 1\n"));
-  return Ok();
+// Our threads as numbered in our own PID namespace: a procfs of that namespace, mounted only
+// long enough to open the directory. Best effort: -1 if procfs may not be mounted here.
+int OpenOwnTaskDir() {
+  const char* dir = "/proc";
+  if (mount("proc", dir, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return -1;
+  int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  umount2(dir, MNT_DETACH);
+  return fd;
 }
 
 Status ChrootEmpty() {
@@ -49,14 +41,14 @@ Status ChrootEmpty() {
 
 }  // namespace
 
-Status IsolateSandbox(const boot_api::BootConfig& cfg) {
-  if (cfg.userns_nobody) TRY(EnterUserNamespaceAsNobody());
-  if (cfg.chroot_empty || cfg.userns_nobody) {
-    int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID;
-    if (cfg.network == "none") flags |= CLONE_NEWNET;
-    if (unshare(flags) != 0) return Error::FromErrno("creating sandbox namespaces");
+Status IsolateSandbox(const boot_api::BootConfig& cfg, int* task_dir) {
+  // The namespaces (user as nobody, mount, IPC, UTS, PID, and net for --network=none) were
+  // made by the launcher: it can write our ID maps, and only a process born into a PID
+  // namespace can have threads there.
+  if (cfg.chroot_empty) {
+    *task_dir = OpenOwnTaskDir();
+    TRY(ChrootEmpty());
   }
-  if (cfg.chroot_empty) TRY(ChrootEmpty());
   return Ok();
 }
 

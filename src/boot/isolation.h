@@ -1,6 +1,7 @@
 // Isolation of the sandbox process itself on the Sentry platforms, per runsc's sandbox.go:
-// nobody in a new user namespace (when we may set IDs), new mount/IPC/UTS/PID namespaces,
-// and an empty, read-only chroot. On `native` the sandbox only supervises, so it skips this.
+// nobody in new user/mount/IPC/UTS/PID namespaces (made by the launcher, which writes the ID
+// maps), then here an empty, read-only chroot. On `native` the sandbox
+// supervises host-kernel containers and keeps what that needs, so it skips this.
 #pragma once
 
 #include "base/result.h"
@@ -9,6 +10,7 @@
 namespace stockade::boot {
 
 // Applies the isolation the config asks for, in the calling (single-threaded) process.
-Status IsolateSandbox(const boot_api::BootConfig& cfg);
+// *task_dir receives a directory FD of our own threads (see stacks.h), or stays -1.
+Status IsolateSandbox(const boot_api::BootConfig& cfg, int* task_dir);
 
 }  // namespace stockade::boot

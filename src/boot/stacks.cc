@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <execinfo.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ constexpr int kMaxFrames = 64;
 std::mutex g_dump_mu;
 void* g_frames[kMaxFrames];
 std::atomic<int> g_nframes{-1};
+int g_task_dir = -1;
 
 int StackSignal() { return SIGRTMIN + 3; }
 
@@ -32,7 +34,8 @@ void Handler(int) {
 
 }  // namespace
 
-void InstallStackDumper() {
+void InstallStackDumper(int task_dir) {
+  g_task_dir = task_dir;
   void* warm[2];
   backtrace(warm, 2);  // loads libgcc now, not inside the handler
   struct sigaction sa {};
@@ -45,17 +48,24 @@ void InstallStackDumper() {
 std::string DumpAllStacks() {
   std::lock_guard<std::mutex> l(g_dump_mu);
   std::string out;
-  DIR* d = opendir("/proc/self/task");
+  int dirfd = g_task_dir >= 0 ? fcntl(g_task_dir, F_DUPFD_CLOEXEC, 0)
+                              : open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = dirfd >= 0 ? fdopendir(dirfd) : nullptr;
   if (d == nullptr) return "cannot list threads\n";
+  rewinddir(d);
   std::vector<pid_t> tids;
   while (struct dirent* e = readdir(d)) {
     if (e->d_name[0] != '.') tids.push_back(atoi(e->d_name));
   }
-  closedir(d);
   pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
   for (pid_t tid : tids) {
-    auto comm = ReadFile("/proc/self/task/" + std::to_string(tid) + "/comm");
-    std::string name = comm.ok() ? *comm : "?\n";
+    std::string name = "?";
+    int cfd = openat(dirfd, (std::to_string(tid) + "/comm").c_str(), O_RDONLY | O_CLOEXEC);
+    if (cfd >= 0) {
+      auto comm = ReadAll(cfd, 256);
+      if (comm.ok()) name = *comm;
+      close(cfd);
+    }
     if (!name.empty() && name.back() == '\n') name.pop_back();
     out += "thread " + std::to_string(tid) + " (" + name + "):\n";
     int n = 0;
@@ -75,6 +85,7 @@ std::string DumpAllStacks() {
     for (int i = 0; i < n; ++i) out += std::string("  ") + (syms ? syms[i] : "?") + "\n";
     free(syms);
   }
+  closedir(d);
   return out;
 }
 

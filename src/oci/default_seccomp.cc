@@ -41,13 +41,14 @@ struct SyscallGroup {
   std::initializer_list<const char*> names;
 };
 
-// Allowed without conditions. Names that do not exist on an architecture are skipped when the
-// filter is built (runc does the same), so the 32-bit x86 variants can sit beside the 64-bit
-// ones.
-// One group per family, names wrapped by hand for reading.
-// clang-format off
+// Allowed without conditions, one group per family. Names that do not exist on an architecture
+// are skipped when the filter is built (runc does the same), so the 32-bit x86 variants can sit
+// beside the 64-bit ones.
+//
 // A plain array on purpose: aggregate initialisation extends the lifetime of each group's
-// initializer_list; std::to_array would copy the lists out and leave them dangling.
+// initializer_list; std::to_array would copy the lists out and leave them dangling. The names
+// are wrapped by hand, hence clang-format off.
+// clang-format off
 const SyscallGroup kAllowed[] = {  // NOLINT(modernize-avoid-c-arrays)
     {"file descriptors and I/O",
      {"close", "close_range", "dup", "dup2", "dup3", "fcntl", "fcntl64", "read", "readv", "pread64",

@@ -168,6 +168,10 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     cfg.network = g.network;
     cfg.cgroup = s.cgroup;
     cfg.no_pivot = o.no_pivot;
+    // The Sentry platforms run the sandbox as nobody in an empty chroot; native supervises a
+    // host-kernel container and keeps the rights that needs.
+    cfg.userns_nobody = g.platform != "native" && CanSetIds();
+    cfg.chroot_empty = g.platform != "native";
     cfg.log_format = log::Current().format == log::Format::kJson ? "json" : "text";
     cfg.debug = log::Current().debug;
     cfg.cpus = cg.EffectiveCpus();

@@ -1,16 +1,21 @@
+#include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <thread>
 #include <vector>
 
 #include "base/io.h"
 #include "runtime/container_id.h"
 #include "runtime/cri.h"
+#include "runtime/sandbox.h"
 #include "runtime/store.h"
+#include "urpc/client.h"
+#include "urpc/unix_socket.h"
 
 namespace stockade::runtime {
 namespace {
@@ -126,6 +131,75 @@ TEST(Cri, AnnotationsNameTheSandboxToJoin) {
   EXPECT_FALSE(SandboxToJoin({{"io.kubernetes.cri.container-type", "sandbox"},
                               {"io.kubernetes.cri.sandbox-id", "pod1"}}));
   EXPECT_FALSE(SandboxToJoin({}));
+}
+
+}  // namespace
+}  // namespace stockade::runtime
+
+namespace stockade::runtime {
+namespace {
+
+std::string ProcField(pid_t pid, const std::string& key) {
+  auto status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  if (!status.ok()) return "";
+  size_t p = status->find(key + ":");
+  if (p == std::string::npos) return "";
+  size_t e = status->find('\n', p);
+  return status->substr(p + key.size() + 1, e - p - key.size() - 1);
+}
+
+std::string NsLink(pid_t pid, const char* ns) {
+  char buf[64] = {};
+  std::string path = "/proc/" + std::to_string(pid) + "/ns/" + ns;
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// The Sentry platforms' sandbox isolation, run on its own: nobody in a new user namespace,
+// new mount/IPC/UTS/PID namespaces, an empty chroot, and still answering its control socket.
+TEST_F(TempRoot, SentrySandboxRunsAsNobodyInAnEmptyChroot) {
+  if (!CanSetIds()) GTEST_SKIP() << "needs CAP_SETUID and CAP_SETGID";
+  LaunchRequest req;
+  req.exe = STOCKADE_BIN;
+  req.config.id = "iso";
+  req.config.platform = "ptrace";
+  req.config.network = "none";
+  req.config.userns_nobody = true;
+  req.config.chroot_empty = true;
+  std::string sock = root_ + "/sandbox.sock";
+  auto listener = urpc::ListenUnix(sock);
+  ASSERT_TRUE(listener.ok());
+  req.control_socket = std::move(listener).value();
+  auto sb = LaunchSandbox(req, 10000);
+  ASSERT_TRUE(sb.ok()) << sb.error().ToString();
+
+  EXPECT_EQ(ProcField(sb->pid, "Uid"), "\t65534\t65534\t65534\t65534");
+  EXPECT_EQ(ProcField(sb->pid, "Gid"), "\t65534\t65534\t65534\t65534");
+  for (const char* ns : {"user", "mnt", "ipc", "uts", "net"}) {
+    EXPECT_NE(NsLink(sb->pid, ns), NsLink(getpid(), ns)) << ns;
+  }
+  // Its root is an empty directory, not ours.
+  std::string root = "/proc/" + std::to_string(sb->pid) + "/root/";
+  DIR* d = opendir(root.c_str());
+  ASSERT_NE(d, nullptr);
+  int entries = 0;
+  while (struct dirent* e = readdir(d)) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) ++entries;
+  }
+  closedir(d);
+  EXPECT_EQ(entries, 0);
+
+  auto client = urpc::Client::Connect(sock, 5000);
+  ASSERT_TRUE(client.ok());
+  auto reply = client->Call("containerManager.ContainerRuntimeState", {{"CID", "iso"}});
+  ASSERT_FALSE(reply.ok());
+  EXPECT_NE(reply.error().message().find("not available yet"), std::string::npos);
+  auto stacks = client->Call("debug.Stacks", nlohmann::json::object());
+  ASSERT_TRUE(stacks.ok());
+  EXPECT_NE(stacks->result.get<std::string>().find("thread "), std::string::npos);
+
+  kill(sb->pid, SIGTERM);
+  EXPECT_TRUE(WaitGone(sb->pid, sb->start_time, 5000));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -20,6 +21,7 @@ namespace stockade::runtime {
 namespace {
 
 constexpr int kFirstDonatedFd = 3;
+constexpr uid_t kNobody = 65534;
 
 int64_t NowMs() {
   struct timespec ts;
@@ -39,6 +41,15 @@ Result<UniqueFd> ConfigMemfd(const boot_api::BootConfig& cfg) {
 }
 
 }  // namespace
+
+bool CanSetIds() {
+  auto status = ReadFile("/proc/self/status");
+  if (!status.ok()) return false;
+  size_t p = status->find("CapEff:");
+  if (p == std::string::npos) return false;
+  uint64_t eff = std::strtoull(status->c_str() + p + 7, nullptr, 16);
+  return (eff & (1ULL << 6)) != 0 && (eff & (1ULL << 7)) != 0;  // CAP_SETGID, CAP_SETUID
+}
 
 std::string SelfExe() {
   char buf[PATH_MAX];
@@ -77,9 +88,7 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
     donated.push_back(fd);
     return kFirstDonatedFd + static_cast<int>(donated.size()) - 1;
   };
-  donate(-1);  // placeholder for the config memfd, fixed below
-  donated.clear();
-  donated.push_back(-1);  // slot 3: config
+  donated.push_back(-1);  // slot 3: the config memfd, filled in below
   cfg.controller_fd = donate(req.control_socket.get());
   cfg.sync_fd = donate(sync.second.get());
   cfg.exit_fd = donate(req.exit_file.get());
@@ -94,20 +103,40 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
   ASSIGN_OR_RETURN(UniqueFd config_fd, ConfigMemfd(cfg));
   donated[0] = config_fd.get();
 
-  std::string exe = SelfExe();
+  std::string exe = req.exe.empty() ? SelfExe() : req.exe;
   pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) return Error::FromErrno("forking sandbox");
+  // The Sentry platforms' sandbox is born in its own namespaces, as runsc's: a user namespace
+  // (nobody on the host; we write its ID maps while it waits on `userns_mapped`) and new
+  // mount/IPC/UTS/PID namespaces, so that it is PID 1 of its own PID namespace (a process that
+  // merely unshares CLONE_NEWPID can no longer create threads).
+  ASSIGN_OR_RETURN(auto userns_mapped, MakePipe(O_CLOEXEC));
+  long ns_flags = 0;
+  if (cfg.userns_nobody) ns_flags |= CLONE_NEWUSER;
+  if (cfg.userns_nobody || cfg.chroot_empty) {
+    ns_flags |= CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID;
+    if (cfg.network == "none") ns_flags |= CLONE_NEWNET;
+  }
+  // We are single-threaded here, so a raw clone is as safe as fork.
+  pid_t pid = ns_flags != 0 ? static_cast<pid_t>(syscall(SYS_clone, ns_flags | SIGCHLD, 0, nullptr, nullptr, 0))
+                            : fork();
+  if (pid < 0) return Error::FromErrno("starting sandbox");
   if (pid == 0) {
     // Child: only async-signal-safe calls from here to execve.
     setsid();
     if (req.attached) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(1);
+      // In a new PID namespace our parent is outside it and reads as 0.
+      if (getppid() != parent && getppid() != 0) _exit(1);
     }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (cfg.userns_nobody) {
+      // As runsc: the sandbox is root in its own user namespace, which is nobody on the host.
+      char c = 0;
+      if (read(userns_mapped.first.get(), &c, 1) != 1) _exit(125);
+      if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) _exit(125);
+    }
     // Two passes so that moving one FD never clobbers another that is still to move.
     int tmp[128];
     size_t n = donated.size() < 128 ? donated.size() : 128;
@@ -133,6 +162,22 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
   };
+  if (cfg.userns_nobody) {
+    char c = 0;
+    std::string proc = "/proc/" + std::to_string(pid);
+    const std::string map = "0 " + std::to_string(kNobody) + " 1\n";
+    Status st = WriteExisting(proc + "/setgroups", "deny");
+    if (st.ok()) st = WriteExisting(proc + "/uid_map", map);
+    if (st.ok()) st = WriteExisting(proc + "/gid_map", map);
+    if (!st.ok()) {
+      kill_it();
+      return st.error().Wrap("mapping the sandbox's user namespace");
+    }
+    if (write(userns_mapped.second.get(), &c, 1) != 1) {
+      kill_it();
+      return Error::FromErrno("releasing the sandbox");
+    }
+  }
 
   // Wait for the sync byte, the pipe closing (boot died), or the timeout.
   int64_t deadline = NowMs() + timeout_ms;

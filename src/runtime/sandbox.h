@@ -21,6 +21,7 @@ struct LaunchRequest {
   UniqueFd tty;                 // console replica, if any
   std::vector<int> stdio;       // borrowed, when no tty
   bool attached = false;        // die with the CLI
+  std::string exe;              // binary to run as `boot` (default: this one)
 };
 
 struct Sandbox {
@@ -34,6 +35,10 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms = 60000);
 
 // Waits until `pid` exits (it need not be our child), up to timeout_ms. True if it is gone.
 bool WaitGone(pid_t pid, uint64_t start_time, int timeout_ms);
+
+// True when we may map IDs in a new user namespace (CAP_SETUID and CAP_SETGID), which the
+// Sentry platforms need to run the sandbox as nobody.
+bool CanSetIds();
 
 // Path of the running binary, for re-execution.
 std::string SelfExe();
