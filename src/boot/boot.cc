@@ -49,6 +49,7 @@ int BootMain(int config_fd) {
   lo.component = "boot";
   lo.fd = cfg.log_fd;
   lo.debug_fd = cfg.debug_log_fd;
+  lo.debug_log = cfg.debug_log_dir;
   lo.debug = cfg.debug;
   bool ok_format;
   lo.format = log::ParseFormat(cfg.log_format, &ok_format);
@@ -125,10 +126,11 @@ int BootMain(int config_fd) {
     std::thread creator([&] {
       created = sup.CreateContainer(std::move(root));
       done = true;
+      sup.Wake();
     });
     while (!done.load()) {
       // Serve the spawn request, then keep reaping until the creator finishes.
-      sup.RunPending(sfd, 20);
+      sup.RunPending(sfd, -1);
     }
     creator.join();
   }

@@ -92,6 +92,11 @@ Supervisor::Supervisor(std::string root_id) : root_id_(std::move(root_id)) {
 
 Supervisor::~Supervisor() = default;
 
+void Supervisor::Wake() {
+  uint64_t one = 1;
+  (void)!write(wake_fd_.get(), &one, sizeof one);
+}
+
 Status Supervisor::RunOnLoop(std::function<Status()> fn) {
   auto task = std::make_shared<std::packaged_task<Status()>>(std::move(fn));
   auto fut = task->get_future();
@@ -99,8 +104,7 @@ Status Supervisor::RunOnLoop(std::function<Status()> fn) {
     std::lock_guard<std::mutex> l(q_mu_);
     queue_.push_back([task] { (*task)(); });
   }
-  uint64_t one = 1;
-  (void)!write(wake_fd_.get(), &one, sizeof one);
+  Wake();
   return fut.get();
 }
 

@@ -73,6 +73,8 @@ class Supervisor {
   // Serves until the root container has exited and its siblings are gone. Returns the root's
   // exit code. `signal_fd` delivers SIGCHLD and termination signals.
   int Loop(int signal_fd);
+  // Wakes the loop (from any thread).
+  void Wake();
   // One round of the loop: queued work, reaping, then waiting up to timeout_ms for more.
   void RunPending(int signal_fd, int timeout_ms);
   // The exit-status record: {"exitStatus": N, "containers": {id: N}}.

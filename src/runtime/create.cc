@@ -124,7 +124,7 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
   s.systemd_cgroup = g.systemd_cgroup;
   std::optional<std::string> join = SandboxToJoin(spec.annotations);
   s.sandbox_id = join.value_or(o.id);
-  TRY(c.Save());
+  // No save yet: a directory without a state file already reads as a dead create.
 
   // The cgroup first, so that the container's processes are born into it.
   std::string cgroups_path = spec.linux ? spec.linux->cgroups_path : "";
@@ -172,6 +172,9 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     // host-kernel container and keeps the rights that needs.
     cfg.userns_nobody = g.platform != "native" && CanSetIds();
     cfg.chroot_empty = g.platform != "native";
+    // --debug-log DIR/ means one file per process: the sandbox opens its own.
+    const std::string& dl = log::Current().debug_log;
+    if (!dl.empty() && dl.back() == '/') cfg.debug_log_dir = dl;
     cfg.log_format = log::Current().format == log::Format::kJson ? "json" : "text";
     cfg.debug = log::Current().debug;
     cfg.cpus = cg.EffectiveCpus();
@@ -199,7 +202,7 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
 
   TRY(RunCreateHooks(spec, s));
   ASSIGN_OR_RETURN(auto finished, CallSandbox(g.root, s, boot_api::kFinishCreate,
-                                             {{"CID", o.id}, {"State", OciState(s, kCreated)}}));
+                                             {{"CID", o.id}, {"State", OciState(s, kCreating)}}));
   if (proc.terminal) {
     UniqueFd master = finished.fds.empty() ? UniqueFd() : std::move(finished.fds[0]);
     ASSIGN_OR_RETURN(UniqueFd kept, DeliverConsole(std::move(master), proc.console_size, o.console_socket));

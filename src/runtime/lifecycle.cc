@@ -70,7 +70,7 @@ Status Start(const Globals& g, const std::string& id) {
   }
   oci::Spec spec = SavedSpec(s);
   TRY(CallSandbox(g.root, s, s.IsRoot() ? boot_api::kStartRoot : boot_api::kStartSubcontainer,
-                  {{"CID", id}, {"State", OciState(s, kRunning)}}));
+                  {{"CID", id}, {"State", OciState(s, kCreated)}}));
   s.status = kRunning;
   TRY(c.Save());
   auto hooks_st = hooks::RunHooks("poststart", spec.hooks.poststart, OciState(s, kRunning).dump());

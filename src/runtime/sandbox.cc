@@ -98,7 +98,7 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
     for (int fd : req.stdio) cfg.stdio_fds.push_back(donate(fd));
   }
   cfg.log_fd = donate(log::MainFd());
-  cfg.debug_log_fd = donate(log::DebugFd());
+  cfg.debug_log_fd = cfg.debug_log_dir.empty() ? donate(log::DebugFd()) : -1;
   cfg.attached = req.attached;
   ASSIGN_OR_RETURN(UniqueFd config_fd, ConfigMemfd(cfg));
   donated[0] = config_fd.get();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `update` and `events`: `update --resources -` (JSON on stdin) and the flags (--memory,
-# --pids-limit, --cpu-quota, --cpu-period, --cpu-shares) change the container's cgroup files;
+# `update` and `events`: `update --resources -` (JSON on stdin) and runc's flags (--memory,
+# --pids-limit, --cpu-quota, --cpu-period, --cpu-share, --memory-reservation, --memory-swap,
+# --cpuset-cpus, --cpuset-mems) change the container's cgroup files;
 # a pids limit really bounds forks inside the container; `events --stats` shows the new limits;
 # streaming `events --interval` prints a JSON line per interval and ends (exit 0) when the
 # container is deleted; bad input fails with one line.
@@ -105,12 +106,35 @@ case_update_flags() {
   capture rt update --cpu-period 100000 --cpu-quota 30000 "$ID"
   assert_rc 0 "update --cpu-period --cpu-quota"
   assert_eq "30000 100000" "$(cpu_quota_period "$ID")" "cpu from --cpu-quota/--cpu-period"
-  if ((CGV == 1)); then
-    capture rt update --cpu-shares 512 "$ID"
-    assert_rc 0 "update --cpu-shares"
-    assert_eq 512 "$(cpu_shares "$ID")" "cpu.shares from --cpu-shares"
-  fi
   assert_eq 10 "$(pids_limit "$ID")" "pids limit after other updates"
+  rt delete --force "$ID"
+  assert_no_leftovers "$ID"
+}
+
+# The rest of runc's `update` flags, with runc's names and value syntax (--cpu-share, not
+# --cpu-shares; --memory takes units such as 128M), as scripts written for runc use them.
+case_update_runc_flags() {
+  start_sleeper upruncflags
+  local f
+  # One flag per call, so that a missing one does not hide the others.
+  local -a missing=()
+  for f in "--cpu-share 512" "--memory 128M" "--memory-reservation 33554432" "--memory-swap 268435456" \
+    "--cpuset-cpus 0" "--cpuset-mems 0"; do
+    # shellcheck disable=SC2086 # flag and value
+    capture rt update $f "$ID"
+    [[ $RC == 0 ]] || missing+=("$f: $ERR")
+  done
+  ((${#missing[@]} == 0)) || fail "runc's update flags refused:$(printf '\n  %s' "${missing[@]}")"
+  assert_eq $((128 * 1024 * 1024)) "$(memory_limit "$ID")" "memory limit from --memory 128M"
+  if ((CGV == 1)); then
+    assert_eq 512 "$(cpu_shares "$ID")" "cpu.shares from --cpu-share"
+    assert_eq 33554432 "$(<"$(cg_dir memory "$ID")/memory.soft_limit_in_bytes")" "--memory-reservation"
+    if [[ -f $(cg_dir memory "$ID")/memory.memsw.limit_in_bytes ]]; then
+      assert_eq 268435456 "$(<"$(cg_dir memory "$ID")/memory.memsw.limit_in_bytes")" "--memory-swap"
+    fi
+  fi
+  assert_eq 0 "$(<"$(cg_dir cpuset "$ID")/cpuset.cpus")" "--cpuset-cpus"
+  assert_eq 0 "$(<"$(cg_dir cpuset "$ID")/cpuset.mems")" "--cpuset-mems"
   rt delete --force "$ID"
   assert_no_leftovers "$ID"
 }
@@ -204,6 +228,7 @@ case_update_errors() {
 
 run_case update_resources_json case_update_resources_json
 run_case update_flags case_update_flags
+run_case update_runc_flags case_update_runc_flags
 run_case events_stats_after_update case_events_stats_after_update
 run_case pids_limit_bounds_forks case_pids_limit_bounds_forks
 run_case events_stream case_events_stream

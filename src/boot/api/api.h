@@ -54,6 +54,7 @@ struct BootConfig {
   std::vector<int> stdio_fds;  // 0,1,2 when not a terminal
   int log_fd = -1;
   int debug_log_fd = -1;
+  std::string debug_log_dir;  // --debug-log DIR/: the sandbox opens a file of its own there
   std::string log_format = "text";
   bool debug = false;
   bool userns_nobody = false;  // Sentry platforms: run as nobody in a new user namespace
@@ -68,7 +69,7 @@ inline void to_json(nlohmann::json& j, const BootConfig& c) {
        {"platform", c.platform}, {"network", c.network}, {"cgroup", c.cgroup},
        {"noPivot", c.no_pivot}, {"attached", c.attached}, {"controllerFd", c.controller_fd},
        {"syncFd", c.sync_fd}, {"exitFd", c.exit_fd}, {"ttyFd", c.tty_fd},
-       {"stdioFds", c.stdio_fds}, {"logFd", c.log_fd}, {"debugLogFd", c.debug_log_fd},
+       {"stdioFds", c.stdio_fds}, {"logFd", c.log_fd}, {"debugLogFd", c.debug_log_fd}, {"debugLogDir", c.debug_log_dir},
        {"logFormat", c.log_format}, {"debug", c.debug}, {"usernsNobody", c.userns_nobody},
        {"chrootEmpty", c.chroot_empty}, {"cpus", c.cpus}, {"memoryLimit", c.memory_limit},
        {"savedOomScoreAdj", c.saved_oom_score_adj}};
@@ -91,6 +92,7 @@ inline void from_json(const nlohmann::json& j, BootConfig& c) {
   c.stdio_fds = j.value("stdioFds", std::vector<int>{});
   c.log_fd = j.value("logFd", -1);
   c.debug_log_fd = j.value("debugLogFd", -1);
+  c.debug_log_dir = j.value("debugLogDir", "");
   c.log_format = j.value("logFormat", "text");
   c.debug = j.value("debug", false);
   c.userns_nobody = j.value("usernsNobody", false);
