@@ -65,7 +65,7 @@ json RootfulSpec() {
       {"seccomp", DefaultSeccompProfile()},
   };
   return {
-      {"ociVersion", kSpecVersion},
+      {"ociVersion", kDefaultSpecVersion},
       {"process", std::move(process)},
       {"root", {{"path", "rootfs"}, {"readonly", true}}},
       {"hostname", "stockade"},

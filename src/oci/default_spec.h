@@ -9,7 +9,11 @@
 namespace stockade::oci {
 
 // The spec version we write and the newest we read.
+// The newest runtime-spec version we read (features' ociVersionMax).
 inline constexpr const char* kSpecVersion = "1.2.0";
+// The version `stockade spec` writes: what runc 1.1 and podman write, so that bundles made
+// here also run under runc and crun (crun 1.8 refuses newer versions).
+inline constexpr const char* kDefaultSpecVersion = "1.0.2";
 
 // `rootless` applies runc's `spec --rootless` changes for the calling user: a user namespace
 // mapping container root to the caller's euid/egid, no network namespace (no host

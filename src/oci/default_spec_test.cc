@@ -54,7 +54,7 @@ TEST(DefaultSpec, ParsesAndValidatesInABundle) {
   Status st = ValidateSpec(*spec, bundle.path());
   EXPECT_TRUE(st.ok()) << st.error().ToString();
 
-  EXPECT_EQ(spec->oci_version, kSpecVersion);
+  EXPECT_EQ(spec->oci_version, kDefaultSpecVersion);
   EXPECT_TRUE(spec->process->terminal);
   EXPECT_EQ(spec->process->args, std::vector<std::string>{"sh"});
   EXPECT_EQ(

@@ -34,7 +34,8 @@ json Features() {
   json linux = {
       {"namespaces", std::move(namespaces)},
       {"capabilities", KnownCapabilities()},
-      {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", true}}},
+      // --systemd-cgroup paths are mapped onto cgroupfs; there is no systemd (D-Bus) driver.
+      {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
       {"seccomp",
        {{"enabled", true},
         {"actions", KnownSeccompActions()},
