@@ -63,7 +63,8 @@ Status WriteExisting(const std::string& path, const std::string& data) {
   return Ok();
 }
 
-Status WriteFileAtomic(const std::string& path, const std::string& data, mode_t mode) {
+Status WriteFileAtomic(const std::string& path, const std::string& data, mode_t mode,
+                       bool durable) {
   std::string dir = Dirname(path);
   std::string tmpl = path + ".tmpXXXXXX";
   int fd = mkostemp(tmpl.data(), O_CLOEXEC);
@@ -80,11 +81,13 @@ Status WriteFileAtomic(const std::string& path, const std::string& data, mode_t 
     ::unlink(tmpl.c_str());
     return Error(e, "writing \"" + tmpl + "\"");
   }
-  if (fsync(fd) != 0) return fail("fsync");
+  if (durable && fsync(fd) != 0) return fail("fsync");
   owned.reset();
   if (::rename(tmpl.c_str(), path.c_str()) != 0) return fail("renaming");
-  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.valid()) fsync(dfd.get());
+  if (durable) {
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd.valid()) fsync(dfd.get());
+  }
   return Ok();
 }
 

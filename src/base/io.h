@@ -17,8 +17,11 @@ Result<std::string> ReadFile(const std::string& path);
 Result<std::string> ReadAll(int fd, size_t limit = 64u << 20);
 Status WriteAll(int fd, const void* data, size_t len);
 inline Status WriteAll(int fd, const std::string& s) { return WriteAll(fd, s.data(), s.size()); }
-// Writes `data` to `path` atomically: temp file in the same directory, fsync, rename, fsync dir.
-Status WriteFileAtomic(const std::string& path, const std::string& data, mode_t mode = 0644);
+// Writes `data` to `path` atomically: temp file in the same directory, then rename, so readers
+// and crashed writers never see or leave a half-written file. With `durable`, the file and the
+// directory are also fsynced, for data that must survive a power loss.
+Status WriteFileAtomic(const std::string& path, const std::string& data, mode_t mode = 0644,
+                       bool durable = false);
 // Writes a short string to an existing file (cgroup and /proc control files).
 Status WriteExisting(const std::string& path, const std::string& data);
 Result<std::pair<UniqueFd, UniqueFd>> MakePipe(int flags = O_CLOEXEC);

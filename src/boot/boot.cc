@@ -30,7 +30,11 @@ void SyncError(int sync_fd, const std::string& msg) {
 void WriteExitRecord(int fd, const nlohmann::json& rec) {
   if (fd < 0) return;
   std::string text = rec.dump();
-  if (ftruncate(fd, 0) == 0 && pwrite(fd, text.data(), text.size(), 0) >= 0) fsync(fd);
+  // No fsync: the record matters only while this boot's processes could have existed.
+  // Written over the old record, then trimmed, so a reader never sees an empty file.
+  if (pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size())) {
+    (void)!ftruncate(fd, static_cast<off_t>(text.size()));
+  }
 }
 
 }  // namespace

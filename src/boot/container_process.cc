@@ -15,6 +15,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "base/io.h"
@@ -125,9 +126,10 @@ Status LoopbackUp() {
 // The last steps shared by init and exec: credentials, capabilities, seccomp, then execve.
 // The channel stays open (close-on-exec) so that a successful exec reads as EOF.
 Status ExecAsContainerProcess(const oci::Spec& spec, const oci::Process& p, const Channel& ch,
-                              int preserve_fds) {
+                              int preserve_fds, const native::CompiledSeccomp* compiled) {
   native::ProcessOptions opts;
   if (spec.linux && spec.linux->seccomp) opts.seccomp = &*spec.linux->seccomp;
+  opts.compiled_seccomp = compiled;
   opts.preserve_fds = preserve_fds;
   opts.keep_fds = {ch.fd()};
   // After the credential change, which resets it: die with the sandbox.
@@ -140,6 +142,12 @@ Status ExecAsContainerProcess(const oci::Spec& spec, const oci::Process& p, cons
 }
 
 }  // namespace
+
+std::string EncodeCompiledSeccomp(const native::CompiledSeccomp& c) {
+  std::string out(4, '\0');
+  memcpy(out.data(), &c.flags, 4);
+  return out + c.bpf;
+}
 
 Result<SpawnRequest> InitSpawnRequest(const ContainerArgs& args, cgroup::Cgroup* cg) {
   SpawnRequest req;
@@ -211,10 +219,18 @@ Result<SpawnRequest> InitSpawnRequest(const ContainerArgs& args, cgroup::Cgroup*
     TRY(ch.Send(kCreated));
 
     ASSIGN_OR_RETURN(auto start, ch.Recv(-1));
+    std::optional<native::CompiledSeccomp> compiled;
+    if (start.tag == kSeccomp && start.payload.size() > 4) {
+      compiled.emplace();
+      memcpy(&compiled->flags, start.payload.data(), 4);
+      compiled->bpf = start.payload.substr(4);
+      ASSIGN_OR_RETURN(start, ch.Recv(-1));
+    }
     if (start.tag != kStart) _exit(1);
     TRY(hooks::RunHooks("startContainer", spec->hooks.start_container, start.payload));
     return ExecAsContainerProcess(*spec, *spec->process, ch,
-                                  std::max(0, static_cast<int>(stdio.size()) - 3));
+                                  std::max(0, static_cast<int>(stdio.size()) - 3),
+                                  compiled ? &*compiled : nullptr);
   };
   return req;
 }
@@ -222,7 +238,8 @@ Result<SpawnRequest> InitSpawnRequest(const ContainerArgs& args, cgroup::Cgroup*
 Result<SpawnRequest> ExecSpawnRequest(const oci::Spec& spec_in, const oci::Process& p_in,
                                       std::vector<UniqueFd> stdio_in,
                                       std::vector<std::pair<int, UniqueFd>> join,
-                                      cgroup::Cgroup* cg) {
+                                      cgroup::Cgroup* cg,
+                                      std::shared_ptr<const native::CompiledSeccomp> seccomp) {
   SpawnRequest req;
   req.join = std::move(join);
   if (cg != nullptr) req.before_go = [cg](pid_t pid) { return cg->AddProcess(pid); };
@@ -230,12 +247,12 @@ Result<SpawnRequest> ExecSpawnRequest(const oci::Spec& spec_in, const oci::Proce
   auto p = std::make_shared<oci::Process>(p_in);
   // The FDs must outlive this call until the child has installed them.
   auto fds = std::make_shared<std::vector<UniqueFd>>(std::move(stdio_in));
-  req.child_main = [spec, p, fds](Channel& ch) -> Status {
+  req.child_main = [spec, p, fds, seccomp](Channel& ch) -> Status {
     std::vector<int> stdio;
     for (const auto& fd : *fds) stdio.push_back(fd.get());
     TRY(InstallStdio(ch, p->terminal ? std::vector<int>{} : stdio));
     if (p->terminal) TRY(AttachNewTerminal("/dev/ptmx", ch, ""));
-    return ExecAsContainerProcess(*spec, *p, ch, 0);
+    return ExecAsContainerProcess(*spec, *p, ch, 0, seccomp.get());
   };
   return req;
 }

@@ -46,6 +46,7 @@ inline constexpr char kPrepared = 'A';  // child: rootfs prepared (before pivot_
 inline constexpr char kConsole = 'T';   // child: here is the terminal's master (with the FD)
 inline constexpr char kFinish = 'C';    // sandbox: run createContainer hooks and pivot (payload: state)
 inline constexpr char kCreated = 'B';   // child: pivoted, waiting for start
+inline constexpr char kSeccomp = 'P';   // sandbox: the compiled seccomp filter (flags, BPF)
 inline constexpr char kStart = 'S';     // sandbox: start (payload: state)
 inline constexpr char kFailed = 'E';    // child: error (payload: message)
 

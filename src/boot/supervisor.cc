@@ -136,6 +136,14 @@ Status Supervisor::CreateContainer(ContainerArgs args) {
     c->cg.emplace(std::move(cg));
   }
 
+  // Compiling the filter overlaps with the child's rootfs setup; start and exec only load it.
+  if (c->spec.linux && c->spec.linux->seccomp) {
+    c->seccomp = std::async(std::launch::async, [seccomp = *c->spec.linux->seccomp]() {
+                   auto compiled = native::CompileSeccomp(seccomp);
+                   return compiled.ok() ? std::make_shared<const native::CompiledSeccomp>(std::move(compiled).value())
+                                        : std::shared_ptr<const native::CompiledSeccomp>();
+                 }).share();
+  }
   ASSIGN_OR_RETURN(SpawnRequest req, InitSpawnRequest(args, c->cg ? &*c->cg : nullptr));
   std::optional<Spawned> spawned;
   TRY(RunOnLoop([&]() -> Status {
@@ -178,6 +186,9 @@ Status Supervisor::StartContainer(const std::string& cid, const std::string& sta
       return Error::Msg("container \"" + cid + "\" cannot be started: it is " + c->status);
     }
   }
+  if (c->seccomp.valid()) {
+    if (auto compiled = c->seccomp.get()) TRY(c->channel.Send(kSeccomp, EncodeCompiledSeccomp(*compiled)));
+  }
   TRY(c->channel.Send(kStart, state_json));
   // A successful execve closes the child's end: EOF.
   Status st = AwaitStage(c->channel, '\0', kStageTimeoutMs);
@@ -218,8 +229,10 @@ Result<Supervisor::Executed> Supervisor::Execute(const std::string& cid, const o
     }
   }
   ASSIGN_OR_RETURN(auto join, NamespacesOf(c->init));
+  std::shared_ptr<const native::CompiledSeccomp> compiled;
+  if (c->seccomp.valid()) compiled = c->seccomp.get();
   ASSIGN_OR_RETURN(SpawnRequest req, ExecSpawnRequest(c->spec, p, std::move(fds), std::move(join),
-                                                      c->cg ? &*c->cg : nullptr));
+                                                      c->cg ? &*c->cg : nullptr, compiled));
   std::optional<Spawned> spawned;
   TRY(RunOnLoop([&]() -> Status {
     ASSIGN_OR_RETURN(Spawned s, Spawn(req));

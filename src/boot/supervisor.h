@@ -25,6 +25,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "boot/api/api.h"
+#include "boot/native/seccomp.h"
 #include "boot/spawn.h"
 #include "oci/spec.h"
 #include "runtime/cgroup/cgroup.h"
@@ -92,6 +93,9 @@ class Supervisor {
     std::optional<int> exit_code;
     std::set<pid_t> execs;
     std::mutex stage_mu;  // serializes create/finish/start/destroy stages
+    // The spec's seccomp filter, compiled in the background from CreateContainer on; null when
+    // there is none or it must be built in the child (notify filters, errors).
+    std::shared_future<std::shared_ptr<const native::CompiledSeccomp>> seccomp;
   };
   struct Exited {
     std::string cid;

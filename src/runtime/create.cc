@@ -256,6 +256,7 @@ Result<int> Run(const Globals& g, const CreateOptions& o, bool detach) {
   });
   auto code = Wait(g, o.id);
   done = true;
+  kill(getpid(), SIGWINCH);  // ends the forwarder's wait now rather than at its next tick
   forwarder.join();
   if (copier.joinable()) copier.join();
   (void)Delete(g, o.id, true);

@@ -139,7 +139,7 @@ Result<int> Exec(const Globals& g, const ExecOptions& o) {
   // Forward our signals to the process while attached.
   sigset_t fwd;
   sigemptyset(&fwd);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&fwd, sig);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&fwd, sig);
   if (!o.detach) sigprocmask(SIG_BLOCK, &fwd, nullptr);
 
   nlohmann::json arg = {{"CID", o.id}, {"Process", ProcessToJson(p)}};
@@ -165,13 +165,14 @@ Result<int> Exec(const Globals& g, const ExecOptions& o) {
     while (!done.load()) {
       siginfo_t info;
       int sig = sigtimedwait(&fwd, &info, &tick);
-      if (sig <= 0) continue;
+      if (sig <= 0 || sig == SIGWINCH) continue;
       (void)CallSandbox(g.root, s, boot_api::kSignal,
                         {{"CID", o.id}, {"Signo", sig}, {"PID", pid}, {"Mode", boot_api::kDeliverToProcess}});
     }
   });
   auto r = CallSandbox(g.root, s, boot_api::kWaitPID, {{"CID", o.id}, {"PID", pid}}, {}, -1);
   done = true;
+  kill(getpid(), SIGWINCH);  // ends the forwarder's wait now rather than at its next tick
   forwarder.join();
   if (copier.joinable()) copier.join();
   if (!r.ok()) return std::move(r).take_error();

@@ -155,10 +155,13 @@ Status Delete(const Globals& g, const std::string& id, bool force) {
 Result<int> Wait(const Globals& g, const std::string& id) {
   Store store(g.root);
   ASSIGN_OR_RETURN(ContainerState s, store.Peek(id));
-  if (EffectiveStatus(s) != kStopped) {
+  // Ask the sandbox while it lives, even if the init is already gone: it knows the status
+  // before its exit record is written.
+  if (s.sandbox_pid != 0 && ProcessAlive(s.sandbox_pid, s.sandbox_start)) {
     auto r = CallSandbox(g.root, s, boot_api::kWait, {{"CID", id}}, {}, -1);
     if (r.ok()) return r->result.value("ExitStatus", 255);
-    // The sandbox may have exited between our look and the call: fall through to the record.
+    // It is shutting down: its record is written before it exits.
+    if (s.IsRoot()) WaitGone(s.sandbox_pid, s.sandbox_start, 10000);
   }
   if (auto code = RecordedExit(store, s)) return *code;
   return Error::Msg("exit status of container \"" + id + "\" is unknown");

@@ -1,6 +1,8 @@
 // The container store: <root>/<id>/ holds one container's state. Every change happens under a
-// per-container flock and is written atomically (temp file, fsync, rename), so concurrent CLI
-// calls never see or leave a half-written state.
+// per-container flock and is written atomically (temp file, rename), so concurrent CLI calls
+// never see or leave a half-written state. No fsync: the state describes processes, which do
+// not survive the power loss that fsync would guard against (and --root is usually a tmpfs);
+// it cost a quarter of a container's start-to-exit time on disk-backed roots.
 #pragma once
 
 #include <sys/types.h>

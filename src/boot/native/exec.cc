@@ -191,9 +191,7 @@ Status ExecProcess(const oci::Process& p, const ProcessOptions& opts) {
                    PrepareEnv(p.env, p.user.uid, passwd.ok() ? *passwd : ""));
   ASSIGN_OR_RETURN(std::string path, ResolveExecutable(p.args[0], env));
   if (opts.before_exec) TRY(opts.before_exec());
-  if (opts.seccomp != nullptr && p.no_new_privileges) {
-    TRY_CTX(LoadSeccomp(*opts.seccomp, opts.on_seccomp_notify), "unable to init seccomp");
-  }
+  if (p.no_new_privileges) TRY(InstallSeccomp(opts));
   TRY(CloseFdsFrom(3 + std::max(opts.preserve_fds, 0), opts.keep_fds));
 
   std::vector<char*> argv, envp;

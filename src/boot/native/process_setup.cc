@@ -117,6 +117,16 @@ Error ChdirError(const std::string& cwd) {
 
 }  // namespace
 
+Status InstallSeccomp(const ProcessOptions& opts) {
+  if (opts.seccomp == nullptr) return Ok();
+  if (opts.compiled_seccomp != nullptr) {
+    TRY_CTX(LoadCompiledSeccomp(*opts.compiled_seccomp), "unable to init seccomp");
+    return Ok();
+  }
+  TRY_CTX(LoadSeccomp(*opts.seccomp, opts.on_seccomp_notify), "unable to init seccomp");
+  return Ok();
+}
+
 Status ApplyProcess(const oci::Process& p, const ProcessOptions& opts) {
   if (p.oom_score_adj) TRY(SetOomScoreAdj(*p.oom_score_adj));
   TRY(ApplyRlimits(p.rlimits));
@@ -128,9 +138,7 @@ Status ApplyProcess(const oci::Process& p, const ProcessOptions& opts) {
   int pdeath = 0;
   if (::prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0) != 0) return Error::FromErrno("PR_GET_PDEATHSIG");
 
-  if (opts.seccomp != nullptr && !p.no_new_privileges) {
-    TRY_CTX(LoadSeccomp(*opts.seccomp, opts.on_seccomp_notify), "unable to init seccomp");
-  }
+  if (!p.no_new_privileges) TRY(InstallSeccomp(opts));
 
   bool chdir_later = false;
   if (!p.cwd.empty() && ::chdir(p.cwd.c_str()) != 0) {

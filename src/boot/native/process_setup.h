@@ -16,6 +16,8 @@ struct ProcessOptions {
   // needs CAP_SYS_ADMIN, so it must happen before the capability drop), otherwise by ExecProcess
   // right before execve, so the profile constrains as few runtime syscalls as possible.
   const oci::Seccomp* seccomp = nullptr;
+  // The same filter compiled ahead of time (see seccomp.h); used instead of building it here.
+  const CompiledSeccomp* compiled_seccomp = nullptr;
   // Receives the SCMP_ACT_NOTIFY listener FD (see LoadSeccomp).
   SeccompNotifyHandler on_seccomp_notify;
   // ExecProcess calls this after resolving the executable and before loading a late seccomp
@@ -39,5 +41,8 @@ struct ProcessOptions {
 //   (effective/permitted/inheritable, then ambient), restore the parent-death signal.
 // process.capabilities absent leaves capabilities untouched (runc >= 1.2).
 Status ApplyProcess(const oci::Process& p, const ProcessOptions& opts);
+
+// Loads the seccomp filter of `opts` (compiled or not); no-op without one.
+Status InstallSeccomp(const ProcessOptions& opts);
 
 }  // namespace stockade::native

@@ -1,5 +1,10 @@
 #include "boot/native/seccomp.h"
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -206,6 +211,34 @@ Result<SeccompFilter> BuildSeccompFilter(const oci::Seccomp& s) {
     }
   }
   return filter;
+}
+
+Result<CompiledSeccomp> CompileSeccomp(const oci::Seccomp& s) {
+  ASSIGN_OR_RETURN(SeccompFilter filter, BuildSeccompFilter(s));
+  if (filter.uses_notify()) return Error(ENOTSUP, "seccomp notify filters are loaded by libseccomp");
+  CompiledSeccomp c;
+  ASSIGN_OR_RETURN(c.bpf, filter.ExportBpf());
+  // The same flags seccomp_load() would pass for these attributes.
+  uint32_t v = 0;
+  if (seccomp_attr_get(filter.get(), SCMP_FLTATR_CTL_TSYNC, &v) == 0 && v != 0) c.flags |= SECCOMP_FILTER_FLAG_TSYNC;
+  v = 0;
+  if (seccomp_attr_get(filter.get(), SCMP_FLTATR_CTL_LOG, &v) == 0 && v != 0) c.flags |= SECCOMP_FILTER_FLAG_LOG;
+  v = 0;
+  if (seccomp_attr_get(filter.get(), SCMP_FLTATR_CTL_SSB, &v) == 0 && v != 0) c.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  return c;
+}
+
+Status LoadCompiledSeccomp(const CompiledSeccomp& c) {
+  if (c.bpf.empty() || c.bpf.size() % sizeof(struct sock_filter) != 0) {
+    return Error(EINVAL, "malformed compiled seccomp filter");
+  }
+  struct sock_fprog prog;
+  prog.len = static_cast<unsigned short>(c.bpf.size() / sizeof(struct sock_filter));
+  prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<char*>(c.bpf.data()));
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, c.flags, &prog) != 0) {
+    return Error::FromErrno("loading seccomp filter into the kernel");
+  }
+  return Ok();
 }
 
 Status LoadSeccomp(const oci::Seccomp& s, const SeccompNotifyHandler& on_notify) {
