@@ -21,6 +21,7 @@
 #include "runtime/container_id.h"
 #include "runtime/control.h"
 #include "runtime/cri.h"
+#include "runtime/forwarding.h"
 #include "runtime/hooks/hooks.h"
 #include "runtime/sandbox.h"
 #include "urpc/unix_socket.h"
@@ -78,13 +79,7 @@ Result<pid_t> SpawnWaiter(const Globals& g, const ContainerState& s) {
   pid_t pid = fork();
   if (pid < 0) return Error::FromErrno("forking waiter");
   if (pid != 0) return pid;
-  setsid();
-  int devnull = open("/dev/null", O_RDWR);
-  dup2(devnull, 0);
-  dup2(devnull, 1);
-  dup2(devnull, 2);
-  for (int fd = 3; fd < 1024; ++fd) close(fd);
-  prctl(PR_SET_NAME, "stockade-wait");
+  DetachHelper("stockade-wait");
   auto r = CallSandbox(g.root, s, boot_api::kWait, {{"CID", s.id}}, {}, -1);
   if (!r.ok()) _exit(255);
   _exit(r->result.value("ExitStatus", 255));
@@ -225,11 +220,8 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
 Result<int> Run(const Globals& g, const CreateOptions& o, bool detach) {
   CreateOptions co = o;
   co.attached = !detach;
-  // Attached runs forward these to the container, as runc does.
-  sigset_t fwd;
-  sigemptyset(&fwd);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&fwd, sig);
-  if (!detach) sigprocmask(SIG_BLOCK, &fwd, nullptr);
+  // Attached runs forward signals to the container, as runc does.
+  if (!detach) BlockForwardedSignals();
 
   ASSIGN_OR_RETURN(Created created, Create(g, co));
   std::thread copier;
@@ -242,22 +234,11 @@ Result<int> Run(const Globals& g, const CreateOptions& o, bool detach) {
   }
   if (detach) return 0;
 
-  // Forward signals from a helper thread while this one waits.
-  std::atomic<bool> done{false};
-  std::thread forwarder([&] {
-    struct timespec tick = {0, 100 * 1000 * 1000};
-    while (!done.load()) {
-      siginfo_t info;
-      int sig = sigtimedwait(&fwd, &info, &tick);
-      if (sig <= 0) continue;
-      if (sig == SIGWINCH) continue;  // the console copier tracks our size at start
-      (void)Kill(g, o.id, sig, false);
-    }
-  });
-  auto code = Wait(g, o.id);
-  done = true;
-  kill(getpid(), SIGWINCH);  // ends the forwarder's wait now rather than at its next tick
-  forwarder.join();
+  Result<int> code = 0;
+  {
+    SignalForwarder forwarder([&](int sig) { (void)Kill(g, o.id, sig, false); });
+    code = Wait(g, o.id);
+  }
   if (copier.joinable()) copier.join();
   (void)Delete(g, o.id, true);
   return code;

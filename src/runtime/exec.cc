@@ -16,6 +16,7 @@
 #include "runtime/console.h"
 #include "runtime/container.h"
 #include "runtime/control.h"
+#include "runtime/forwarding.h"
 
 namespace stockade::runtime {
 namespace {
@@ -90,26 +91,15 @@ Result<pid_t> SpawnExecWaiter(const Globals& g, const ContainerState& s, int pid
   pid_t w = fork();
   if (w < 0) return Error::FromErrno("forking exec waiter");
   if (w != 0) return w;
-  setsid();
-  int devnull = open("/dev/null", O_RDWR);
-  dup2(devnull, 0);
-  dup2(devnull, 1);
-  dup2(devnull, 2);
-  for (int fd = 3; fd < 1024; ++fd) close(fd);
-  prctl(PR_SET_NAME, "stockade-exec");
-  // Signals sent to the waiter go to the process it stands for.
-  sigset_t fwd;
-  sigemptyset(&fwd);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&fwd, sig);
-  sigprocmask(SIG_BLOCK, &fwd, nullptr);
-  std::thread([g, s, pid, fwd] {
-    for (;;) {
-      int sig = 0;
-      if (sigwait(&fwd, &sig) != 0) continue;
-      (void)CallSandbox(g.root, s, boot_api::kSignal,
-                        {{"CID", s.id}, {"Signo", sig}, {"PID", pid}, {"Mode", boot_api::kDeliverToProcess}});
-    }
-  }).detach();
+  DetachHelper("stockade-exec");
+  // Signals sent to the waiter go to the process it stands for. The forwarder lives until
+  // _exit below ends the process (deliberately never destroyed).
+  BlockForwardedSignals();
+  auto* forwarder = new SignalForwarder([g, s, pid](int sig) {
+    (void)CallSandbox(g.root, s, boot_api::kSignal,
+                      {{"CID", s.id}, {"Signo", sig}, {"PID", pid}, {"Mode", boot_api::kDeliverToProcess}});
+  });
+  (void)forwarder;
   auto r = CallSandbox(g.root, s, boot_api::kWaitPID, {{"CID", s.id}, {"PID", pid}}, {}, -1);
   _exit(r.ok() ? r->result.value("ExitStatus", 255) : 255);
 }
@@ -136,11 +126,8 @@ Result<int> Exec(const Globals& g, const ExecOptions& o) {
   if (!p.terminal) fds = {0, 1, 2};
   std::thread copier;
 
-  // Forward our signals to the process while attached.
-  sigset_t fwd;
-  sigemptyset(&fwd);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&fwd, sig);
-  if (!o.detach) sigprocmask(SIG_BLOCK, &fwd, nullptr);
+  // Attached, our signals go to the process.
+  if (!o.detach) BlockForwardedSignals();
 
   nlohmann::json arg = {{"CID", o.id}, {"Process", ProcessToJson(p)}};
   auto reply = CallSandbox(g.root, s, boot_api::kExecuteAsync, arg, fds);
@@ -159,21 +146,14 @@ Result<int> Exec(const Globals& g, const ExecOptions& o) {
   }
   if (!o.pid_file.empty()) TRY(WriteFileAtomic(AbsPath(o.pid_file), std::to_string(pid)));
 
-  std::atomic<bool> done{false};
-  std::thread forwarder([&] {
-    struct timespec tick = {0, 100 * 1000 * 1000};
-    while (!done.load()) {
-      siginfo_t info;
-      int sig = sigtimedwait(&fwd, &info, &tick);
-      if (sig <= 0 || sig == SIGWINCH) continue;
+  Result<urpc::Reply> r = Error::Msg("not waited");
+  {
+    SignalForwarder forwarder([&](int sig) {
       (void)CallSandbox(g.root, s, boot_api::kSignal,
                         {{"CID", o.id}, {"Signo", sig}, {"PID", pid}, {"Mode", boot_api::kDeliverToProcess}});
-    }
-  });
-  auto r = CallSandbox(g.root, s, boot_api::kWaitPID, {{"CID", o.id}, {"PID", pid}}, {}, -1);
-  done = true;
-  kill(getpid(), SIGWINCH);  // ends the forwarder's wait now rather than at its next tick
-  forwarder.join();
+    });
+    r = CallSandbox(g.root, s, boot_api::kWaitPID, {{"CID", o.id}, {"PID", pid}}, {}, -1);
+  }
   if (copier.joinable()) copier.join();
   if (!r.ok()) return std::move(r).take_error();
   return r->result.value("ExitStatus", 255);
