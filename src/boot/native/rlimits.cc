@@ -2,36 +2,13 @@
 
 #include <sys/resource.h>
 
-#include <string_view>
+#include "oci/names.h"
 
 namespace stockade::native {
 
+// The name table is the OCI library's, shared with spec validation.
 Result<int> RlimitResource(const std::string& name) {
-  struct Entry {
-    std::string_view name;
-    int resource;
-  };
-  static constexpr Entry kTable[] = {
-      {"RLIMIT_AS", RLIMIT_AS},
-      {"RLIMIT_CORE", RLIMIT_CORE},
-      {"RLIMIT_CPU", RLIMIT_CPU},
-      {"RLIMIT_DATA", RLIMIT_DATA},
-      {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-      {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-      {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-      {"RLIMIT_NICE", RLIMIT_NICE},
-      {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-      {"RLIMIT_NPROC", RLIMIT_NPROC},
-      {"RLIMIT_RSS", RLIMIT_RSS},
-      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-      {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-      {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-      {"RLIMIT_STACK", RLIMIT_STACK},
-  };
-  for (const auto& e : kTable) {
-    if (e.name == name) return e.resource;
-  }
+  if (auto n = oci::RlimitNumber(name)) return *n;
   return Error(EINVAL, "unknown rlimit type \"" + name + "\"");
 }
 
