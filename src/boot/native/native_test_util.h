@@ -162,4 +162,15 @@ inline std::string StatusField(const std::string& status, const std::string& key
   return b == std::string::npos ? "" : v.substr(b, last - b + 1);
 }
 
+// The value of "key=value" lines that test children print ("<missing>" when absent). Only at
+// the start of a line: "pid=" must not match "id=".
+inline std::string OutputField(const std::string& out, const std::string& key) {
+  size_t p = out.compare(0, key.size() + 1, key + "=") == 0 ? 0 : out.find("\n" + key + "=");
+  if (p == std::string::npos) return "<missing>";
+  if (p != 0) ++p;
+  size_t e = out.find('\n', p);
+  return out.substr(p + key.size() + 1,
+                    e == std::string::npos ? std::string::npos : e - p - key.size() - 1);
+}
+
 }  // namespace stockade::native::testing

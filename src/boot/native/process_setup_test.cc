@@ -19,6 +19,7 @@ namespace stockade::native {
 namespace {
 
 using testing::ChildResult;
+using testing::OutputField;
 using testing::Fail;
 using ::testing::HasSubstr;
 using testing::RunInChild;
@@ -39,15 +40,6 @@ ChildResult ApplyAndReport(
     extra();
     return 0;
   });
-}
-
-std::string Field(const std::string& out, const std::string& key) {
-  // Only at the start of a line: "pid=" must not match "id=".
-  size_t p = out.compare(0, key.size() + 1, key + "=") == 0 ? 0 : out.find("\n" + key + "=");
-  if (p == std::string::npos) return "<missing>";
-  if (p != 0) ++p;
-  size_t e = out.find('\n', p);
-  return out.substr(p + key.size() + 1, e - p - key.size() - 1);
 }
 
 oci::Capabilities Only(const std::string& cap, bool ambient = false) {
@@ -73,15 +65,15 @@ TEST_F(ProcessSetupTest, UserAndCapabilities) {
     printf("pdeath=%d\n", pdeath);
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "Uid"), "1000\t1000\t1000\t1000");
-  EXPECT_EQ(Field(r.output, "Gid"), "1000\t1000\t1000\t1000");
-  EXPECT_EQ(Field(r.output, "Groups"), "");  // The runtime's own groups are dropped.
-  EXPECT_EQ(Field(r.output, "CapEff"), "0000000000000020");
-  EXPECT_EQ(Field(r.output, "CapPrm"), "0000000000000020");
-  EXPECT_EQ(Field(r.output, "CapInh"), "0000000000000020");
-  EXPECT_EQ(Field(r.output, "CapBnd"), "0000000000000020");
-  EXPECT_EQ(Field(r.output, "CapAmb"), "0000000000000000");
-  EXPECT_EQ(Field(r.output, "NoNewPrivs"), "0");
+  EXPECT_EQ(OutputField(r.output, "Uid"), "1000\t1000\t1000\t1000");
+  EXPECT_EQ(OutputField(r.output, "Gid"), "1000\t1000\t1000\t1000");
+  EXPECT_EQ(OutputField(r.output, "Groups"), "");  // The runtime's own groups are dropped.
+  EXPECT_EQ(OutputField(r.output, "CapEff"), "0000000000000020");
+  EXPECT_EQ(OutputField(r.output, "CapPrm"), "0000000000000020");
+  EXPECT_EQ(OutputField(r.output, "CapInh"), "0000000000000020");
+  EXPECT_EQ(OutputField(r.output, "CapBnd"), "0000000000000020");
+  EXPECT_EQ(OutputField(r.output, "CapAmb"), "0000000000000000");
+  EXPECT_EQ(OutputField(r.output, "NoNewPrivs"), "0");
 }
 
 TEST_F(ProcessSetupTest, AmbientAndUnknownCapabilities) {
@@ -92,8 +84,8 @@ TEST_F(ProcessSetupTest, AmbientAndUnknownCapabilities) {
   p.capabilities->effective.push_back("CAP_NOT_A_REAL_ONE");  // Ignored with a warning.
   ChildResult r = ApplyAndReport(p);
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "CapAmb"), "0000000000000400");
-  EXPECT_EQ(Field(r.output, "CapEff"), "0000000000000400");
+  EXPECT_EQ(OutputField(r.output, "CapAmb"), "0000000000000400");
+  EXPECT_EQ(OutputField(r.output, "CapEff"), "0000000000000400");
   EXPECT_THAT(r.output, HasSubstr("CAP_NOT_A_REAL_ONE"));
 }
 
@@ -110,7 +102,7 @@ TEST_F(ProcessSetupTest, ParentDeathSignalSurvivesSetuid) {
     return 0;
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "pdeath"), std::to_string(SIGUSR1));
+  EXPECT_EQ(OutputField(r.output, "pdeath"), std::to_string(SIGUSR1));
 }
 
 TEST_F(ProcessSetupTest, GroupsUmaskOomAndNoNewPrivs) {
@@ -126,11 +118,11 @@ TEST_F(ProcessSetupTest, GroupsUmaskOomAndNoNewPrivs) {
     printf("oom=%s", oom.ok() ? oom->c_str() : "error\n");
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "Groups"), "10 20");
-  EXPECT_EQ(Field(r.output, "umask"), "27");
-  EXPECT_EQ(Field(r.output, "oom"), "500");
-  EXPECT_EQ(Field(r.output, "NoNewPrivs"), "1");
-  EXPECT_EQ(Field(r.output, "Uid"), "0\t0\t0\t0");
+  EXPECT_EQ(OutputField(r.output, "Groups"), "10 20");
+  EXPECT_EQ(OutputField(r.output, "umask"), "27");
+  EXPECT_EQ(OutputField(r.output, "oom"), "500");
+  EXPECT_EQ(OutputField(r.output, "NoNewPrivs"), "1");
+  EXPECT_EQ(OutputField(r.output, "Uid"), "0\t0\t0\t0");
 }
 
 TEST_F(ProcessSetupTest, DefaultUmaskIsRuncs) {
@@ -141,7 +133,7 @@ TEST_F(ProcessSetupTest, DefaultUmaskIsRuncs) {
     return 0;
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "umask"), "22");
+  EXPECT_EQ(OutputField(r.output, "umask"), "22");
 }
 
 TEST_F(ProcessSetupTest, Rlimits) {
@@ -156,8 +148,8 @@ TEST_F(ProcessSetupTest, Rlimits) {
            (unsigned long long)c.rlim_max);
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "nofile"), "100/200");
-  EXPECT_EQ(Field(r.output, "core"), "0/0");
+  EXPECT_EQ(OutputField(r.output, "nofile"), "100/200");
+  EXPECT_EQ(OutputField(r.output, "core"), "0/0");
 }
 
 TEST_F(ProcessSetupTest, ErrorsNameWhatFailed) {
@@ -195,9 +187,9 @@ TEST_F(ProcessSetupTest, SeccompWithoutNoNewPrivsIsLoadedBeforeDroppingPrivilege
     printf("mkdir=%ld/%s\n", rc, rc < 0 ? strerrorname_np(errno) : "");
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "mkdir"), "-1/EACCES");
-  EXPECT_EQ(Field(r.output, "NoNewPrivs"), "0");
-  EXPECT_EQ(Field(r.output, "Uid"), "1000\t1000\t1000\t1000");
+  EXPECT_EQ(OutputField(r.output, "mkdir"), "-1/EACCES");
+  EXPECT_EQ(OutputField(r.output, "NoNewPrivs"), "0");
+  EXPECT_EQ(OutputField(r.output, "Uid"), "1000\t1000\t1000\t1000");
 }
 
 // With no_new_privs, ApplyProcess leaves seccomp to ExecProcess (right before execve).
@@ -214,7 +206,7 @@ TEST_F(ProcessSetupTest, SeccompWithNoNewPrivsIsDeferred) {
     printf("mkdir=%ld/%s\n", rc, rc < 0 ? strerrorname_np(errno) : "");
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "mkdir"), "-1/ENOENT");
+  EXPECT_EQ(OutputField(r.output, "mkdir"), "-1/ENOENT");
 }
 
 TEST(CapabilitiesTest, Names) {

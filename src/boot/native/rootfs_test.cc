@@ -24,6 +24,7 @@ namespace stockade::native {
 namespace {
 
 using testing::ChildResult;
+using testing::OutputField;
 using testing::Fail;
 using ::testing::HasSubstr;
 using testing::RunInChild;
@@ -57,16 +58,6 @@ int SetupAndExec(const oci::Spec& spec, const std::string& rootfs, const Process
   if (auto st = FinishRootfs(spec); !st.ok()) return Fail(st.error());
   if (auto st = ApplyProcess(*spec.process, po); !st.ok()) return Fail(st.error());
   return Fail(ExecProcess(*spec.process, po).error());
-}
-
-std::string Line(const std::string& out, const std::string& key) {
-  // Only at the start of a line: "pid=" must not match "id=".
-  size_t p = out.compare(0, key.size() + 1, key + "=") == 0 ? 0 : out.find("\n" + key + "=");
-  if (p == std::string::npos) return "<missing>";
-  if (p != 0) ++p;
-  size_t e = out.find('\n', p);
-  return out.substr(p + key.size() + 1,
-                    e == std::string::npos ? std::string::npos : e - p - key.size() - 1);
 }
 
 class RootfsTest : public ::testing::Test {
@@ -138,27 +129,27 @@ echo "home=$HOME"
   ASSERT_TRUE(r.Exited(0)) << out;
   for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty", "devpts", "shm",
                           "mqueue", "tmpwrite"}) {
-    EXPECT_EQ(Line(out, dev), "yes") << dev << "\n" << out;
+    EXPECT_EQ(OutputField(out, dev), "yes") << dev << "\n" << out;
   }
-  EXPECT_EQ(Line(out, "ptmx"), "pts/ptmx");
-  EXPECT_EQ(Line(out, "fd"), "/proc/self/fd");
-  EXPECT_EQ(Line(out, "stderr"), "/proc/self/fd/2");
-  EXPECT_EQ(Line(out, "hello"), "from-host");
-  EXPECT_THAT(Line(out, "robind"), HasSubstr("Read-only file system"));
-  EXPECT_THAT(Line(out, "roroot"), HasSubstr("Read-only file system"));
-  EXPECT_THAT(Line(out, "rotmp"), HasSubstr("Read-only file system"));
-  EXPECT_EQ(Line(out, "tmpmode"), "1777");  // The covered directory's mode carries over.
-  EXPECT_EQ(Line(out, "hostname"), "stockade-test");
-  EXPECT_EQ(Line(out, "domain"), "example.org");
-  EXPECT_EQ(Line(out, "msgmax"), "4242");
-  EXPECT_THAT(Line(out, "rosys"), HasSubstr("Read-only file system"));
-  EXPECT_EQ(Line(out, "timer_list"), "0");
-  EXPECT_EQ(Line(out, "irq"), "0");
-  EXPECT_THAT(Line(out, "sysro"), HasSubstr("Read-only file system"));
-  EXPECT_THAT(Line(out, "cgroupro"), HasSubstr("Read-only file system"));
-  EXPECT_EQ(Line(out, "pwd"), "/work");
-  EXPECT_THAT(Line(out, "usr"), HasSubstr("No such file"));
-  EXPECT_EQ(Line(out, "home"), "/root");
+  EXPECT_EQ(OutputField(out, "ptmx"), "pts/ptmx");
+  EXPECT_EQ(OutputField(out, "fd"), "/proc/self/fd");
+  EXPECT_EQ(OutputField(out, "stderr"), "/proc/self/fd/2");
+  EXPECT_EQ(OutputField(out, "hello"), "from-host");
+  EXPECT_THAT(OutputField(out, "robind"), HasSubstr("Read-only file system"));
+  EXPECT_THAT(OutputField(out, "roroot"), HasSubstr("Read-only file system"));
+  EXPECT_THAT(OutputField(out, "rotmp"), HasSubstr("Read-only file system"));
+  EXPECT_EQ(OutputField(out, "tmpmode"), "1777");  // The covered directory's mode carries over.
+  EXPECT_EQ(OutputField(out, "hostname"), "stockade-test");
+  EXPECT_EQ(OutputField(out, "domain"), "example.org");
+  EXPECT_EQ(OutputField(out, "msgmax"), "4242");
+  EXPECT_THAT(OutputField(out, "rosys"), HasSubstr("Read-only file system"));
+  EXPECT_EQ(OutputField(out, "timer_list"), "0");
+  EXPECT_EQ(OutputField(out, "irq"), "0");
+  EXPECT_THAT(OutputField(out, "sysro"), HasSubstr("Read-only file system"));
+  EXPECT_THAT(OutputField(out, "cgroupro"), HasSubstr("Read-only file system"));
+  EXPECT_EQ(OutputField(out, "pwd"), "/work");
+  EXPECT_THAT(OutputField(out, "usr"), HasSubstr("No such file"));
+  EXPECT_EQ(OutputField(out, "home"), "/root");
   // The masks hide something that is really there.
   auto timer = ReadFile("/proc/timer_list");
   ASSERT_TRUE(timer.ok());
@@ -196,13 +187,13 @@ echo "home=$HOME a=$A"
   ChildResult r = RunInChild(kNamespaces, [&] { return SetupAndExec(spec, rootfs_, po); });
   ASSERT_TRUE(r.Exited(0)) << r.output;
   EXPECT_THAT(r.output, HasSubstr("uid=1000 gid=1000 groups=1000 10 20"));
-  EXPECT_EQ(Line(r.output, "CapEff"), "0000000000000020") << r.output;
-  EXPECT_EQ(Line(r.output, "CapBnd"), "0000000000000020") << r.output;
-  EXPECT_EQ(Line(r.output, "CapAmb"), "0000000000000020") << r.output;
-  EXPECT_EQ(Line(r.output, "NoNewPrivs"), "1") << r.output;
-  EXPECT_EQ(Line(r.output, "nofile"), "64");
-  EXPECT_THAT(Line(r.output, "mkdir"), HasSubstr("Operation not permitted"));
-  EXPECT_EQ(Line(r.output, "home"), "/home/user a=2");
+  EXPECT_EQ(OutputField(r.output, "CapEff"), "0000000000000020") << r.output;
+  EXPECT_EQ(OutputField(r.output, "CapBnd"), "0000000000000020") << r.output;
+  EXPECT_EQ(OutputField(r.output, "CapAmb"), "0000000000000020") << r.output;
+  EXPECT_EQ(OutputField(r.output, "NoNewPrivs"), "1") << r.output;
+  EXPECT_EQ(OutputField(r.output, "nofile"), "64");
+  EXPECT_THAT(OutputField(r.output, "mkdir"), HasSubstr("Operation not permitted"));
+  EXPECT_EQ(OutputField(r.output, "home"), "/home/user a=2");
 }
 
 TEST_F(RootfsTest, SymlinkedMountTargetsLandInsideRootfs) {
@@ -241,12 +232,12 @@ TEST_F(RootfsTest, SymlinkedMountTargetsLandInsideRootfs) {
     return 0;
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Line(r.output, "host_etc_tmpfs"), "0");
-  EXPECT_EQ(Line(r.output, "host_ssl_tmpfs"), "0");
-  EXPECT_EQ(Line(r.output, "rootfs_etc_tmpfs"), "1");
-  EXPECT_EQ(Line(r.output, "rootfs_ssl_tmpfs"), "1");
-  EXPECT_EQ(Line(r.output, "host_hostname_same"), "1");
-  EXPECT_EQ(Line(r.output, "rootfs_hostname"), "bound");
+  EXPECT_EQ(OutputField(r.output, "host_etc_tmpfs"), "0");
+  EXPECT_EQ(OutputField(r.output, "host_ssl_tmpfs"), "0");
+  EXPECT_EQ(OutputField(r.output, "rootfs_etc_tmpfs"), "1");
+  EXPECT_EQ(OutputField(r.output, "rootfs_ssl_tmpfs"), "1");
+  EXPECT_EQ(OutputField(r.output, "host_hostname_same"), "1");
+  EXPECT_EQ(OutputField(r.output, "rootfs_hostname"), "bound");
 }
 
 // What `docker run` asks for by default: root with Docker's capability set, the default seccomp
@@ -275,11 +266,11 @@ echo "hostname=$(hostname new 2>&1)"
   po.seccomp = &*spec.linux->seccomp;
   ChildResult r = RunInChild(kNamespaces, [&] { return SetupAndExec(spec, rootfs_, po); });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Line(r.output, "sub"), "forked");  // fork works through the clone rule.
-  EXPECT_EQ(Line(r.output, "CapEff"), "00000000a80425fb");
-  EXPECT_EQ(Line(r.output, "Seccomp"), "2");
-  EXPECT_EQ(Line(r.output, "NoNewPrivs"), "0");
-  EXPECT_THAT(Line(r.output, "hostname"), HasSubstr("not permitted"));
+  EXPECT_EQ(OutputField(r.output, "sub"), "forked");  // fork works through the clone rule.
+  EXPECT_EQ(OutputField(r.output, "CapEff"), "00000000a80425fb");
+  EXPECT_EQ(OutputField(r.output, "Seccomp"), "2");
+  EXPECT_EQ(OutputField(r.output, "NoNewPrivs"), "0");
+  EXPECT_THAT(OutputField(r.output, "hostname"), HasSubstr("not permitted"));
 }
 
 // As the supervisor runs us for rootless-style containers: in a user namespace (ids mapped 1:1)
@@ -322,15 +313,15 @@ echo "id=$(id -u) $(id -G)"
                              [&] { return SetupAndExec(spec, rootfs_, {}); });
   const std::string& out = r.output;
   ASSERT_TRUE(r.Exited(0)) << out;
-  for (const char* k : {"null", "urandom", "devpts", "sysfs"}) EXPECT_EQ(Line(out, k), "yes") << k;
-  EXPECT_THAT(Line(out, "sysro"), HasSubstr("Read-only file system"));
-  EXPECT_EQ(Line(out, "hello"), "from-host");
-  EXPECT_THAT(Line(out, "robind"), HasSubstr("Read-only file system"));
-  EXPECT_THAT(Line(out, "roroot"), HasSubstr("Read-only file system"));
-  EXPECT_EQ(Line(out, "timer_list"), "0");
-  EXPECT_EQ(Line(out, "pid"), "1");
-  EXPECT_EQ(Line(out, "hostname"), "userns");
-  EXPECT_EQ(Line(out, "id"), "1000 1000 5");
+  for (const char* k : {"null", "urandom", "devpts", "sysfs"}) EXPECT_EQ(OutputField(out, k), "yes") << k;
+  EXPECT_THAT(OutputField(out, "sysro"), HasSubstr("Read-only file system"));
+  EXPECT_EQ(OutputField(out, "hello"), "from-host");
+  EXPECT_THAT(OutputField(out, "robind"), HasSubstr("Read-only file system"));
+  EXPECT_THAT(OutputField(out, "roroot"), HasSubstr("Read-only file system"));
+  EXPECT_EQ(OutputField(out, "timer_list"), "0");
+  EXPECT_EQ(OutputField(out, "pid"), "1");
+  EXPECT_EQ(OutputField(out, "hostname"), "userns");
+  EXPECT_EQ(OutputField(out, "id"), "1000 1000 5");
 }
 
 // Runs PrepareRootfs with `mounts` in a child and returns its error text ("" on success).
@@ -415,14 +406,14 @@ TEST_F(RootfsTest, DevicesAndConsole) {
     return 0;
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Line(r.output, "/dev/null"), "c 600 1:3 0:0");
-  EXPECT_EQ(Line(r.output, "/dev/zero"), "c 666 1:5 0:0");
-  EXPECT_EQ(Line(r.output, "/dev/tty"), "c 666 5:0 0:0");
-  EXPECT_EQ(Line(r.output, "/dev/sub/mynull"), "c 640 1:3 12:34");
-  EXPECT_THAT(Line(r.output, "/dev/myfifo"), ::testing::StartsWith("p 600 "));
-  EXPECT_THAT(Line(r.output, "/dev/ptmx"), ::testing::StartsWith("l "));
-  EXPECT_EQ(Line(r.output, "/dev/core") != "missing", PathExists("/proc/kcore"));
-  EXPECT_EQ(Line(r.output, "console_is_pty"), "1");
+  EXPECT_EQ(OutputField(r.output, "/dev/null"), "c 600 1:3 0:0");
+  EXPECT_EQ(OutputField(r.output, "/dev/zero"), "c 666 1:5 0:0");
+  EXPECT_EQ(OutputField(r.output, "/dev/tty"), "c 666 5:0 0:0");
+  EXPECT_EQ(OutputField(r.output, "/dev/sub/mynull"), "c 640 1:3 12:34");
+  EXPECT_THAT(OutputField(r.output, "/dev/myfifo"), ::testing::StartsWith("p 600 "));
+  EXPECT_THAT(OutputField(r.output, "/dev/ptmx"), ::testing::StartsWith("l "));
+  EXPECT_EQ(OutputField(r.output, "/dev/core") != "missing", PathExists("/proc/kcore"));
+  EXPECT_EQ(OutputField(r.output, "console_is_pty"), "1");
 }
 
 TEST_F(RootfsTest, NoPivotMovesRootAndHidesHostProc) {
@@ -439,10 +430,10 @@ TEST_F(RootfsTest, NoPivotMovesRootAndHidesHostProc) {
     return 0;
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Line(r.output, "busybox"), "1");
-  EXPECT_EQ(Line(r.output, "usr"), "0");
-  EXPECT_EQ(Line(r.output, "proc_self"), "0");
-  EXPECT_EQ(Line(r.output, "cwd"), "/");
+  EXPECT_EQ(OutputField(r.output, "busybox"), "1");
+  EXPECT_EQ(OutputField(r.output, "usr"), "0");
+  EXPECT_EQ(OutputField(r.output, "proc_self"), "0");
+  EXPECT_EQ(OutputField(r.output, "cwd"), "/");
 }
 
 TEST(DevicesTest, DefaultsAndOverrides) {

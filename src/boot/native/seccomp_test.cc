@@ -17,6 +17,7 @@ namespace stockade::native {
 namespace {
 
 using testing::ChildResult;
+using testing::OutputField;
 using testing::Fail;
 using ::testing::HasSubstr;
 using testing::RunInChild;
@@ -47,15 +48,6 @@ ChildResult LoadAndRun(const oci::Seccomp& s, const std::function<void()>& body)
 
 std::string Rc(long rc) {
   return rc < 0 ? std::string("-1/") + strerrorname_np(errno) : std::to_string(rc);
-}
-
-std::string Field(const std::string& out, const std::string& key) {
-  // Only at the start of a line: "pid=" must not match "id=".
-  size_t p = out.compare(0, key.size() + 1, key + "=") == 0 ? 0 : out.find("\n" + key + "=");
-  if (p == std::string::npos) return "<missing>";
-  if (p != 0) ++p;
-  size_t e = out.find('\n', p);
-  return out.substr(p + key.size() + 1, e - p - key.size() - 1);
 }
 
 TEST(SeccompParseTest, Actions) {
@@ -147,9 +139,9 @@ TEST(SeccompLoadTest, ErrnoRuleBlocksOnlyItsSyscall) {
     printf("getppid_ok=%d\n", syscall(SYS_getppid) > 0);
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "mkdir"), "-1/EPERM");
-  EXPECT_EQ(Field(r.output, "mkdirat"), "0");
-  EXPECT_EQ(Field(r.output, "getppid_ok"), "1");
+  EXPECT_EQ(OutputField(r.output, "mkdir"), "-1/EPERM");
+  EXPECT_EQ(OutputField(r.output, "mkdirat"), "0");
+  EXPECT_EQ(OutputField(r.output, "getppid_ok"), "1");
   EXPECT_FALSE(PathExists(a));
   EXPECT_TRUE(PathExists(b));
 }
@@ -180,15 +172,15 @@ TEST(SeccompLoadTest, ArgumentComparisons) {
     printf("setpgid0=%s\n", Rc(syscall(SYS_setpgid, 0, 0)).c_str());
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "umask777"), "-1/EACCES");
-  EXPECT_EQ(Field(r.output, "umask022_ok"), "1");
-  EXPECT_EQ(Field(r.output, "pers1"), "-1/ENOTTY");
-  EXPECT_EQ(Field(r.output, "pers2"), "-1/ENOTTY");
-  EXPECT_EQ(Field(r.output, "pers_query_ok"), "1");
-  EXPECT_EQ(Field(r.output, "kill0"), "-1/EDOM");
-  EXPECT_EQ(Field(r.output, "killwinch"), "0");
-  EXPECT_EQ(Field(r.output, "setpgid35"), "-1/EXDEV");
-  EXPECT_EQ(Field(r.output, "setpgid0"), "0");
+  EXPECT_EQ(OutputField(r.output, "umask777"), "-1/EACCES");
+  EXPECT_EQ(OutputField(r.output, "umask022_ok"), "1");
+  EXPECT_EQ(OutputField(r.output, "pers1"), "-1/ENOTTY");
+  EXPECT_EQ(OutputField(r.output, "pers2"), "-1/ENOTTY");
+  EXPECT_EQ(OutputField(r.output, "pers_query_ok"), "1");
+  EXPECT_EQ(OutputField(r.output, "kill0"), "-1/EDOM");
+  EXPECT_EQ(OutputField(r.output, "killwinch"), "0");
+  EXPECT_EQ(OutputField(r.output, "setpgid35"), "-1/EXDEV");
+  EXPECT_EQ(OutputField(r.output, "setpgid0"), "0");
 }
 
 TEST(SeccompLoadTest, DefaultErrnoRet) {
@@ -201,7 +193,7 @@ TEST(SeccompLoadTest, DefaultErrnoRet) {
                      "SCMP_ACT_ALLOW")};
   ChildResult r = LoadAndRun(s, [] { printf("getppid=%s\n", Rc(syscall(SYS_getppid)).c_str()); });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "getppid"), "-1/ENOSYS");
+  EXPECT_EQ(OutputField(r.output, "getppid"), "-1/ENOSYS");
 }
 
 TEST(SeccompLoadTest, KillAndTrap) {
@@ -214,7 +206,7 @@ TEST(SeccompLoadTest, KillAndTrap) {
   ChildResult log = LoadAndRun(AllowAllBut({Rule({"getppid"}, "SCMP_ACT_LOG")}),
                                [] { printf("ok=%d\n", syscall(SYS_getppid) > 0); });
   EXPECT_TRUE(log.Exited(0));
-  EXPECT_EQ(Field(log.output, "ok"), "1");
+  EXPECT_EQ(OutputField(log.output, "ok"), "1");
 }
 
 // libseccomp sets no_new_privs on load unless told not to; the spec's flag must decide.
@@ -228,7 +220,7 @@ TEST(SeccompLoadTest, DoesNotSetNoNewPrivs) {
     return 0;
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "nnp"), "0");
+  EXPECT_EQ(OutputField(r.output, "nnp"), "0");
 }
 
 TEST(SeccompLoadTest, Notify) {
@@ -255,8 +247,8 @@ TEST(SeccompLoadTest, Notify) {
     return 0;
   });
   ASSERT_TRUE(r.Exited(0)) << r.output;
-  EXPECT_EQ(Field(r.output, "handler_fd_valid"), "1");
-  EXPECT_EQ(Field(r.output, "closed_after"), "1");
+  EXPECT_EQ(OutputField(r.output, "handler_fd_valid"), "1");
+  EXPECT_EQ(OutputField(r.output, "closed_after"), "1");
 }
 
 }  // namespace
