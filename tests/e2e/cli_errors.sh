@@ -10,28 +10,12 @@
 # shellcheck disable=SC2016
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# expect_error REGEX WHAT: the last capture failed with one stderr line matching REGEX
-# (case-insensitive), and printed nothing on stdout.
-expect_error() {
-  local re=$1 what=$2
-  [[ $RC != 0 ]] || fail "$what: exited 0; stdout: [$OUT] stderr: [$ERR]"
-  ((RC != 124)) || fail "$what: timed out"
-  [[ -n $ERR ]] || fail "$what: exited $RC with an empty stderr"
-  local lines
-  lines=$(printf '%s\n' "$ERR" | wc -l)
-  ((lines == 1)) || fail "$what: stderr has $lines lines, wanted one: [$ERR]"
-  shopt -s nocasematch
-  [[ $ERR =~ $re ]] || { shopt -u nocasematch; fail "$what: stderr does not mention /$re/: [$ERR]"; }
-  shopt -u nocasematch
-  [[ -z $OUT ]] || fail "$what: unexpected stdout [$OUT]"
-}
-
 # The bundle-level errors: each tried with `run` and with `create`.
 try_run_and_create() { # ID BUNDLE REGEX WHAT
   local id=$1 b=$2 re=$3 what=$4 cmd
   for cmd in run create; do
     capture rt "$cmd" -b "$b" "$id"
-    expect_error "$re" "$cmd: $what"
+    assert_one_line_error --no-stdout "$re" "$cmd: $what"
     assert_no_leftovers "$id"
     capture rt state "$id"
     assert_rc 1 "state after failed $cmd ($what)"
@@ -77,7 +61,7 @@ case_missing_binary() {
   id=$(cid nobinary)
   b=$(mkbundle "$id" /no/such/binary)
   capture rt run -b "$b" "$id"
-  expect_error "/no/such/binary|no such file|not found|exec" "run of a missing binary"
+  assert_one_line_error --no-stdout "/no/such/binary|no such file|not found|exec" "run of a missing binary"
   assert_no_leftovers "$id"
 }
 
@@ -86,9 +70,9 @@ case_invalid_ids() {
   b=$(mkbundle "$(cid badid)")
   for bad in "../x" "a b" "" "x/y" "$TAG/../../x" $'a\nb'; do
     capture rt run -b "$b" "$bad"
-    expect_error '\bid\b|identifier' "run with container ID [$bad]"
+    assert_one_line_error --no-stdout '\bid\b|identifier' "run with container ID [$bad]"
     capture rt create -b "$b" "$bad"
-    expect_error '\bid\b|identifier' "create with container ID [$bad]"
+    assert_one_line_error --no-stdout '\bid\b|identifier' "create with container ID [$bad]"
   done
   # Nothing may have been made anywhere: not under --root, not next to it.
   local st
@@ -107,9 +91,9 @@ case_duplicate_id() {
   local pid
   pid=$(state_field "$id" pid)
   capture rt create -b "$b" "$id"
-  expect_error "exist|already|in use|duplicate" "create with a duplicate ID"
+  assert_one_line_error --no-stdout "exist|already|in use|duplicate" "create with a duplicate ID"
   capture rt run -b "$b" "$id"
-  expect_error "exist|already|in use|duplicate" "run with a duplicate ID"
+  assert_one_line_error --no-stdout "exist|already|in use|duplicate" "run with a duplicate ID"
   # The first container is untouched and still works.
   assert_eq created "$(status_of "$id")" "status of the first container"
   assert_eq "$pid" "$(state_field "$id" pid)" "pid of the first container"
@@ -128,13 +112,13 @@ case_start_twice() {
   rt create -b "$b" "$id" </dev/null >/dev/null 2>&1
   rt start "$id"
   capture rt start "$id"
-  expect_error "running|already|started|not created|state|status" "second start"
+  assert_one_line_error --no-stdout "running|already|started|not created|state|status" "second start"
   assert_eq running "$(status_of "$id")" "status after a second start"
   # And once it has stopped.
   rt kill "$id" KILL
   wait_until 10 status_is "$id" stopped || fail "did not stop"
   capture rt start "$id"
-  expect_error "stopped|already|not created|state|status" "start of a stopped container"
+  assert_one_line_error --no-stdout "stopped|already|not created|state|status" "start of a stopped container"
   rt delete "$id"
   assert_no_leftovers "$id"
 }
@@ -145,7 +129,7 @@ case_delete_running() {
   b=$(mkbundle "$id" sleep 1000)
   rt run -d -b "$b" "$id" </dev/null >/dev/null 2>&1
   capture rt delete "$id"
-  expect_error "running|stop|force" "delete of a running container without --force"
+  assert_one_line_error --no-stdout "running|stop|force" "delete of a running container without --force"
   assert_eq running "$(status_of "$id")" "status after refused delete"
   local pid
   pid=$(state_field "$id" pid)
@@ -163,7 +147,7 @@ case_unknown_signal() {
   for sig in FOO SIGFOO 999 -1 ""; do
     [[ -z $sig ]] && continue
     capture rt kill "$id" "$sig"
-    expect_error "signal|invalid|argument|$sig" "kill with signal [$sig]"
+    assert_one_line_error --no-stdout "signal|invalid|argument|$sig" "kill with signal [$sig]"
     assert_eq running "$(status_of "$id")" "status after kill $sig"
   done
   rt delete --force "$id"
@@ -176,7 +160,7 @@ case_missing_container() {
   for cmd in state kill delete start pause resume ps "events --stats" "exec"; do
     # shellcheck disable=SC2086
     if [[ $cmd == exec ]]; then capture rt exec "$id" true; else capture rt $cmd "$id"; fi
-    expect_error "not exist|no such|not found|does not|unknown container" "$cmd of a missing container"
+    assert_one_line_error --no-stdout "not exist|no such|not found|does not|unknown container" "$cmd of a missing container"
     [[ $cmd == @(state|kill|delete) ]] && assert_rc 1 "$cmd of a missing container"
   done
   capture rt delete --force "$id"
@@ -192,7 +176,7 @@ case_log_json() {
   id=$(cid logjson)
   log=$TEST_TMP/$id.log.json
   capture rt --log "$log" --log-format json run -b "$TEST_TMP/no-such-bundle-$id" "$id"
-  expect_error "no-such-bundle|bundle|no such file|not exist" "run with --log-format json"
+  assert_one_line_error --no-stdout "no-such-bundle|bundle|no such file|not exist" "run with --log-format json"
   [[ -s $log ]] || fail "--log file $log is empty after a failure"
   local last
   last=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1)

@@ -10,19 +10,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 is_stockade || skip "debug, checkpoint on native and per-process debug logs are Stockade's"
 
-# expect_one_line_error REGEX WHAT
-expect_one_line_error() {
-  local re=$1 what=$2
-  [[ $RC != 0 ]] || fail "$what: exited 0; stdout: [$OUT] stderr: [$ERR]"
-  ((RC != 124)) || fail "$what: timed out"
-  local lines
-  lines=$(printf '%s\n' "$ERR" | wc -l)
-  [[ -n $ERR ]] && ((lines == 1)) || fail "$what: wanted one stderr line, got: [$ERR]"
-  shopt -s nocasematch
-  [[ $ERR =~ $re ]] || { shopt -u nocasematch; fail "$what: stderr does not mention /$re/: [$ERR]"; }
-  shopt -u nocasematch
-  [[ -z $OUT ]] || fail "$what: unexpected stdout [$OUT]"
-}
 
 run_sleeper() { # NAME [GLOBAL_FLAGS...] -> sets ID, B
   local name=$1
@@ -49,7 +36,7 @@ case_debug_stacks() {
   capture rt debug "$ID"
   assert_fails "debug without an action"
   capture rt debug --stacks "$(cid no-such)"
-  expect_one_line_error "$(cid no-such)|not exist" "debug --stacks of a missing container"
+  assert_one_line_error --no-stdout "$(cid no-such)|not exist" "debug --stacks of a missing container"
   rt delete --force "$ID"
   assert_no_leftovers "$ID"
 }
@@ -57,7 +44,7 @@ case_debug_stacks() {
 case_checkpoint_not_supported() {
   run_sleeper ckpt
   capture rt checkpoint "$ID"
-  expect_one_line_error "not supported" "checkpoint on native"
+  assert_one_line_error --no-stdout "not supported" "checkpoint on native"
   assert_eq running "$(status_of "$ID")" "status after a refused checkpoint"
   capture rt exec "$ID" echo alive
   assert_eq alive "$OUT" "exec after a refused checkpoint"
@@ -70,7 +57,7 @@ case_checkpoint_not_supported() {
 case_checkpoint_runc_flags() {
   run_sleeper ckptflags
   capture rt checkpoint --image-path "$TEST_TMP/ckpt-image" --work-path "$TEST_TMP/ckpt-work" --leave-running "$ID"
-  expect_one_line_error "not supported" "checkpoint --image-path --work-path --leave-running on native"
+  assert_one_line_error --no-stdout "not supported" "checkpoint --image-path --work-path --leave-running on native"
   assert_eq running "$(status_of "$ID")" "status after a refused checkpoint"
   local rid
   rid=$(cid restored)
@@ -134,7 +121,7 @@ case_debug_log_file() {
 case_log_json() {
   local log=$TEST_TMP/log.json
   capture rt --log "$log" --log-format json start "$(cid no-such)"
-  expect_one_line_error "$(cid no-such)|not exist" "start of a missing container"
+  assert_one_line_error --no-stdout "$(cid no-such)|not exist" "start of a missing container"
   [[ -s $log ]] || fail "--log $log is empty after a failure"
   local last
   last=$(tail -n 1 "$log")

@@ -54,20 +54,6 @@ legacy_poststart() {
   ! is_stockade && "$STOCKADE" --version 2>/dev/null | grep -Eq '^runc version 1\.[01]\.'
 }
 
-# expect_one_line_error REGEX WHAT: the last capture failed with exactly one stderr line
-# matching REGEX (case-insensitive).
-expect_one_line_error() {
-  local re=$1 what=$2
-  [[ $RC != 0 ]] || fail "$what: exited 0; stdout: [$OUT] stderr: [$ERR]"
-  ((RC != 124)) || fail "$what: timed out"
-  [[ -n $ERR ]] || fail "$what: exited $RC with an empty stderr"
-  local lines
-  lines=$(printf '%s\n' "$ERR" | wc -l)
-  ((lines == 1)) || fail "$what: stderr has $lines lines, wanted one: [$ERR]"
-  shopt -s nocasematch
-  [[ $ERR =~ $re ]] || { shopt -u nocasematch; fail "$what: stderr does not mention /$re/: [$ERR]"; }
-  shopt -u nocasematch
-}
 
 # hook_json KIND LOGDIR [EXTRA_ARGS...]: a spec hook entry running record.sh.
 hook_json() {
@@ -213,7 +199,7 @@ case_create_runtime_fails() {
   bundle_edit "$b" '.hooks = {createRuntime: [{path: $p}]}' --arg p "$HOOKS/fail.sh"
   for cmd in create run; do
     capture rt "$cmd" -b "$b" "$id"
-    expect_one_line_error "hook" "$cmd with a failing createRuntime hook"
+    assert_one_line_error "hook" "$cmd with a failing createRuntime hook"
     assert_contains "$ERR" hook-says-no "$cmd: error carries the hook's stderr"
     if is_stockade; then
       assert_contains "$ERR" createRuntime "$cmd: error names the hook kind"
@@ -235,7 +221,7 @@ case_prestart_fails() {
   bundle_edit "$b" '.hooks = {prestart: [{path: $p}], createRuntime: [$cr]}' --arg p "$HOOKS/fail.sh" \
     --argjson cr "$(hook_json createRuntime "$L")"
   capture rt create -b "$b" "$id"
-  expect_one_line_error "hook" "create with a failing prestart hook"
+  assert_one_line_error "hook" "create with a failing prestart hook"
   [[ ! -e $L/log ]] || fail "hooks ran after the failing one: $(<"$L/log")"
   assert_no_leftovers "$id"
 }
@@ -250,7 +236,7 @@ case_hook_timeout() {
   t0=$(date +%s%N)
   capture rt create -b "$b" "$id"
   local ms=$((($(date +%s%N) - t0) / 1000000))
-  expect_one_line_error "time" "create with a hook past its timeout"
+  assert_one_line_error "time" "create with a hook past its timeout"
   ((ms < 5000)) || fail "create took ${ms} ms with a 1 s hook timeout"
   assert_no_leftovers "$id"
   # The hook was killed, not left running.

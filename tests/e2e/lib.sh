@@ -65,6 +65,32 @@ assert_rc() { # EXPECTED_RC [WHAT]  (checks $RC from the last capture)
 assert_fails() { # [WHAT]  (checks the last capture exited non-zero)
   [[ $RC != 0 ]] || fail "${1:-command} should fail but exited 0; stdout: [${OUT:-}] stderr: [${ERR:-}]"
 }
+# assert_one_line_error [--exact-case] [--no-stdout] REGEX WHAT: the last capture failed (not by
+# timeout) with exactly one stderr line matching REGEX, case-insensitively unless --exact-case;
+# with --no-stdout, it also printed nothing on stdout.
+assert_one_line_error() {
+  local exact=0 no_stdout=0
+  while [[ ${1:-} == --* ]]; do
+    case $1 in
+      --exact-case) exact=1 ;;
+      --no-stdout) no_stdout=1 ;;
+      *) fail "assert_one_line_error: unknown option $1" ;;
+    esac
+    shift
+  done
+  local re=$1 what=$2
+  [[ $RC != 0 ]] || fail "$what: exited 0; stdout: [$OUT] stderr: [$ERR]"
+  ((RC != 124)) || fail "$what: timed out"
+  [[ -n $ERR ]] || fail "$what: exited $RC with an empty stderr"
+  local lines
+  lines=$(printf '%s\n' "$ERR" | wc -l)
+  ((lines == 1)) || fail "$what: stderr has $lines lines, wanted one: [$ERR]"
+  ((exact)) || shopt -s nocasematch
+  [[ $ERR =~ $re ]] || { shopt -u nocasematch; fail "$what: stderr does not mention /$re/: [$ERR]"; }
+  shopt -u nocasematch
+  ((!no_stdout)) || [[ -z $OUT ]] || fail "$what: unexpected stdout [$OUT]"
+}
+
 assert_json() { # JSON JQ_FILTER [WHAT]  (filter must yield true)
   jq -e "$2" >/dev/null 2>&1 <<<"$1" || fail "${3:-JSON} does not satisfy [$2]: $1"
 }

@@ -36,16 +36,6 @@ pod_bundle() {
   echo "$b"
 }
 
-# expect_one_line_error REGEX WHAT
-expect_one_line_error() {
-  local re=$1 what=$2
-  [[ $RC != 0 ]] || fail "$what: exited 0; stdout: [$OUT] stderr: [$ERR]"
-  ((RC != 124)) || fail "$what: timed out"
-  local lines
-  lines=$(printf '%s\n' "$ERR" | wc -l)
-  [[ -n $ERR ]] && ((lines == 1)) || fail "$what: wanted one stderr line, got: [$ERR]"
-  [[ $ERR =~ $re ]] || fail "$what: stderr does not mention /$re/: [$ERR]"
-}
 
 # pod_lifecycle NAME TYPE_KEY SANDBOX_KEY: a sandbox and a container in it; the container's
 # kill and delete leave the sandbox running.
@@ -178,7 +168,7 @@ case_missing_sandbox() {
   b=$(pod_bundle "$id" io.kubernetes.cri.container-type container io.kubernetes.cri.sandbox-id "$nosb" -- sleep 1000)
   for cmd in create run; do
     capture rt "$cmd" -b "$b" "$id"
-    expect_one_line_error "$nosb" "$cmd of a container in a missing sandbox"
+    assert_one_line_error --exact-case "$nosb" "$cmd of a container in a missing sandbox"
     assert_no_leftovers "$id"
   done
   # A sandbox that exists but has stopped, likewise.
@@ -190,7 +180,7 @@ case_missing_sandbox() {
   wait_status "$sb" stopped
   bundle_edit "$b" '.annotations["io.kubernetes.cri.sandbox-id"] = $s' --arg s "$sb"
   capture rt create -b "$b" "$id"
-  expect_one_line_error "$sb" "create of a container in a stopped sandbox"
+  assert_one_line_error --exact-case "$sb" "create of a container in a stopped sandbox"
   assert_no_leftovers "$id"
   rt delete "$sb"
   assert_no_leftovers "$sb"

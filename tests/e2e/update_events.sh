@@ -47,18 +47,6 @@ capture_in() {
   ERR=$(<"$TEST_TMP/.capture.err")
 }
 
-# expect_one_line_error REGEX WHAT
-expect_one_line_error() {
-  local re=$1 what=$2
-  [[ $RC != 0 ]] || fail "$what: exited 0; stdout: [$OUT] stderr: [$ERR]"
-  ((RC != 124)) || fail "$what: timed out"
-  local lines
-  lines=$(printf '%s\n' "$ERR" | wc -l)
-  [[ -n $ERR ]] && ((lines == 1)) || fail "$what: wanted one stderr line, got: [$ERR]"
-  shopt -s nocasematch
-  [[ $ERR =~ $re ]] || { shopt -u nocasematch; fail "$what: stderr does not mention /$re/: [$ERR]"; }
-  shopt -u nocasematch
-}
 
 start_sleeper() { # NAME -> sets ID
   ID=$(cid "$1")
@@ -208,18 +196,18 @@ case_update_errors() {
   local id
   id=$(cid upmissing)
   capture rt update --pids-limit 10 "$id"
-  expect_one_line_error "$id|not exist|does not exist|not found" "update of a missing container"
+  assert_one_line_error "$id|not exist|does not exist|not found" "update of a missing container"
   assert_eq "" "$OUT" "stdout of a failed update"
   capture_in '{"pids":{"limit":10}}' rt update -r - "$id"
-  expect_one_line_error "$id|not exist|does not exist|not found" "update -r - of a missing container"
+  assert_one_line_error "$id|not exist|does not exist|not found" "update -r - of a missing container"
   capture rt events --stats "$id"
-  expect_one_line_error "$id|not exist|does not exist|not found" "events --stats of a missing container"
+  assert_one_line_error "$id|not exist|does not exist|not found" "events --stats of a missing container"
   # Malformed JSON on a running container: fails and changes nothing.
   start_sleeper upbad
   local before
   before=$(pids_limit "$ID")
   capture_in '{"pids": {"limit": ' rt update -r - "$ID"
-  expect_one_line_error "json|parse|unexpected|invalid|syntax|EOF" "update with malformed JSON"
+  assert_one_line_error "json|parse|unexpected|invalid|syntax|EOF" "update with malformed JSON"
   assert_eq "$before" "$(pids_limit "$ID")" "pids limit after a failed update"
   assert_eq running "$(status_of "$ID")" "status after a failed update"
   rt delete --force "$ID"
