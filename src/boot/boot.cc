@@ -49,6 +49,7 @@ int BootMain(int config_fd) {
   } catch (const nlohmann::json::exception& e) {
     return 125;
   }
+  if (cfg.id.empty()) return 125;  // not a config our CLI wrote
   log::Options lo;
   lo.component = "boot";
   lo.fd = cfg.log_fd;
@@ -59,7 +60,7 @@ int BootMain(int config_fd) {
   lo.format = log::ParseFormat(cfg.log_format, &ok_format);
   // Our stderr is /dev/null, but in the container processes we fork FD 2 is the container's:
   // the main log therefore always has an FD of its own, /dev/null when there is no --log.
-  for (int fd : {cfg.controller_fd, cfg.sync_fd, cfg.exit_fd, cfg.tty_fd, cfg.log_fd, cfg.debug_log_fd}) {
+  for (int fd : {cfg.controller_fd, cfg.sync_fd, cfg.exit_fd, cfg.log_fd, cfg.debug_log_fd}) {
     if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
   if (cfg.log_fd < 0) lo.fd = open("/dev/null", O_WRONLY | O_CLOEXEC);

@@ -16,19 +16,6 @@
 
 namespace stockade::runtime {
 
-Result<Pty> OpenPty() {
-  Pty p;
-  p.master.reset(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!p.master) return Error::FromErrno("opening /dev/ptmx");
-  if (grantpt(p.master.get()) != 0 || unlockpt(p.master.get()) != 0) {
-    return Error::FromErrno("unlocking pty");
-  }
-  char name[64];
-  if (ptsname_r(p.master.get(), name, sizeof name) != 0) return Error::FromErrno("ptsname");
-  ASSIGN_OR_RETURN(p.replica, OpenFile(name, O_RDWR | O_NOCTTY));
-  return p;
-}
-
 Result<UniqueFd> DeliverConsole(UniqueFd master, const std::optional<oci::ConsoleSize>& size,
                                 const std::string& console_socket) {
   if (!master) return Error::Msg("the sandbox returned no terminal");

@@ -15,12 +15,6 @@
 
 namespace stockade::runtime {
 
-struct Pty {
-  UniqueFd master;
-  UniqueFd replica;
-};
-
-Result<Pty> OpenPty();
 // Sizes the master and sends it to the console socket. Without a socket, returns the master
 // for the caller to copy from (attached runs); otherwise an invalid FD.
 Result<UniqueFd> DeliverConsole(UniqueFd master, const std::optional<oci::ConsoleSize>& size,

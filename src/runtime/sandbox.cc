@@ -92,11 +92,8 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
   cfg.controller_fd = donate(req.control_socket.get());
   cfg.sync_fd = donate(sync.second.get());
   cfg.exit_fd = donate(req.exit_file.get());
-  cfg.tty_fd = donate(req.tty.get());
   cfg.stdio_fds.clear();
-  if (!req.tty) {
-    for (int fd : req.stdio) cfg.stdio_fds.push_back(donate(fd));
-  }
+  for (int fd : req.stdio) cfg.stdio_fds.push_back(donate(fd));
   cfg.log_fd = donate(log::MainFd());
   cfg.debug_log_fd = cfg.debug_log_dir.empty() ? donate(log::DebugFd()) : -1;
   cfg.attached = req.attached;

@@ -18,8 +18,7 @@ struct LaunchRequest {
   boot_api::BootConfig config;  // FD fields are filled in by LaunchSandbox
   UniqueFd control_socket;      // listening
   UniqueFd exit_file;
-  UniqueFd tty;                 // console replica, if any
-  std::vector<int> stdio;       // borrowed, when no tty
+  std::vector<int> stdio;       // borrowed; none for a terminal (made inside the container)
   bool attached = false;        // die with the CLI
   std::string exe;              // binary to run as `boot` (default: this one)
 };

@@ -50,8 +50,7 @@ struct BootConfig {
   int controller_fd = -1;  // listening control socket
   int sync_fd = -1;        // start-sync pipe (write end)
   int exit_fd = -1;        // exit-status file, written before boot exits
-  int tty_fd = -1;         // console replica when process.terminal
-  std::vector<int> stdio_fds;  // 0,1,2 when not a terminal
+  std::vector<int> stdio_fds;  // 0,1,2 (+ preserved); none for a terminal, made inside
   int log_fd = -1;
   int debug_log_fd = -1;
   std::string debug_log_dir;  // --debug-log DIR/: the sandbox opens a file of its own there
@@ -64,43 +63,14 @@ struct BootConfig {
   int saved_oom_score_adj = 0;
 };
 
-inline void to_json(nlohmann::json& j, const BootConfig& c) {
-  j = {{"id", c.id}, {"bundle", c.bundle}, {"rootfs", c.rootfs}, {"spec", c.spec},
-       {"platform", c.platform}, {"network", c.network}, {"cgroup", c.cgroup},
-       {"noPivot", c.no_pivot}, {"attached", c.attached}, {"controllerFd", c.controller_fd},
-       {"syncFd", c.sync_fd}, {"exitFd", c.exit_fd}, {"ttyFd", c.tty_fd},
-       {"stdioFds", c.stdio_fds}, {"logFd", c.log_fd}, {"debugLogFd", c.debug_log_fd}, {"debugLogDir", c.debug_log_dir},
-       {"logFormat", c.log_format}, {"debug", c.debug}, {"usernsNobody", c.userns_nobody},
-       {"chrootEmpty", c.chroot_empty}, {"cpus", c.cpus}, {"memoryLimit", c.memory_limit},
-       {"savedOomScoreAdj", c.saved_oom_score_adj}};
-}
-
-inline void from_json(const nlohmann::json& j, BootConfig& c) {
-  j.at("id").get_to(c.id);
-  c.bundle = j.value("bundle", "");
-  c.rootfs = j.value("rootfs", "");
-  c.spec = j.value("spec", nlohmann::json::object());
-  c.platform = j.value("platform", "native");
-  c.network = j.value("network", "sandbox");
-  c.cgroup = j.value("cgroup", nlohmann::json());
-  c.no_pivot = j.value("noPivot", false);
-  c.attached = j.value("attached", false);
-  c.controller_fd = j.value("controllerFd", -1);
-  c.sync_fd = j.value("syncFd", -1);
-  c.exit_fd = j.value("exitFd", -1);
-  c.tty_fd = j.value("ttyFd", -1);
-  c.stdio_fds = j.value("stdioFds", std::vector<int>{});
-  c.log_fd = j.value("logFd", -1);
-  c.debug_log_fd = j.value("debugLogFd", -1);
-  c.debug_log_dir = j.value("debugLogDir", "");
-  c.log_format = j.value("logFormat", "text");
-  c.debug = j.value("debug", false);
-  c.userns_nobody = j.value("usernsNobody", false);
-  c.chroot_empty = j.value("chrootEmpty", false);
-  c.cpus = j.value("cpus", 0);
-  c.memory_limit = j.value("memoryLimit", int64_t{0});
-  c.saved_oom_score_adj = j.value("savedOomScoreAdj", 0);
-}
+// One definition for both directions, so the keys cannot drift apart; absent keys keep the
+// defaults above. Only our own CLI writes this, for the same binary's `boot`.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootConfig, id, bundle, rootfs, spec, platform, network,
+                                                cgroup, no_pivot, attached, controller_fd, sync_fd,
+                                                exit_fd, stdio_fds, log_fd, debug_log_fd,
+                                                debug_log_dir, log_format, debug, userns_nobody,
+                                                chroot_empty, cpus, memory_limit,
+                                                saved_oom_score_adj)
 
 // The sync pipe carries one byte: kSyncOk when the sandbox is ready, or kSyncError followed by
 // a one-line message.
