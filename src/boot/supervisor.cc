@@ -190,12 +190,11 @@ Status Supervisor::StartContainer(const std::string& cid, const std::string& sta
     if (auto compiled = c->seccomp.get()) TRY(c->channel.Send(kSeccomp, EncodeCompiledSeccomp(*compiled)));
   }
   TRY(c->channel.Send(kStart, state_json));
-  // A successful execve closes the child's end: EOF.
+  // A successful execve closes the child's end: EOF, which AwaitStage(..., '\0') accepts.
   Status st = AwaitStage(c->channel, '\0', kStageTimeoutMs);
   c->channel.Close();
   std::lock_guard<std::mutex> l(mu_);
-  if (!st.ok() && st.error().message() != "container process exited during setup") return st;
-  if (!st.ok() && c->exit_code) return st;
+  if (!st.ok()) return st;
   c->status = c->exit_code ? "stopped" : "running";
   return Ok();
 }
@@ -245,7 +244,7 @@ Result<Supervisor::Executed> Supervisor::Execute(const std::string& cid, const o
   Executed out;
   out.pid = spawned->pid;
   Status st = AwaitStage(spawned->channel, '\0', kStageTimeoutMs, &out.console_master);
-  if (!st.ok() && st.error().message() != "container process exited during setup") {
+  if (!st.ok()) {
     kill(out.pid, SIGKILL);
     return st.error();
   }
