@@ -103,12 +103,7 @@ tar -C "$BASE_BUNDLE/rootfs" -c . | "$DOCKER" import - "$IMAGE" >/dev/null ||
 
 RUN_OPTS=(--runtime=stockade --network none)
 dk() { timeout -k 5 120 "$DOCKER" "$@"; }
-dk_tty() {
-  local cmd
-  cmd=$(printf '%q ' timeout -k 5 120 "$DOCKER" "$@")
-  script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
-  return "${PIPESTATUS[0]}"
-}
+dk_tty() { in_terminal "$DOCKER" "$@"; }
 dk_status() { dk inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
 dk_status_is() { [[ $(dk_status "$1") == "$2" ]]; }
 dk_exit_code() { dk inspect -f '{{.State.ExitCode}}' "$1"; }

@@ -425,3 +425,16 @@ finish() {
   log "PASS: $CASES_RUN case(s) with $(runtime_name) ${STOCKADE_FLAGS:-}"
   exit 0
 }
+
+# in_terminal CMD ARGS...: runs CMD (timed out after 120 s) with a terminal on
+# its stdin/stdout, which script(1) provides; prints what the terminal showed
+# with carriage returns removed, and returns CMD's status.
+# --foreground: timeout must not move CMD out of the terminal's foreground
+# process group (it does unless it is the session leader, which depends on
+# whether $SHELL execs or forks the command), or CMD stops on SIGTTOU.
+in_terminal() {
+  local cmd
+  cmd=$(printf '%q ' timeout --foreground -k 5 120 "$@")
+  script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
+  return "${PIPESTATUS[0]}"
+}

@@ -72,14 +72,8 @@ RUN_OPTS=(--network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096
 
 pm() { timeout -k 5 120 podman "${PODMAN_GLOBAL[@]}" "$@"; }
 
-# pm_tty ARGS...: podman with a terminal on its stdin/stdout (script(1) provides one);
-# prints what the terminal showed, with carriage returns removed.
-pm_tty() {
-  local cmd
-  cmd=$(printf '%q ' timeout -k 5 120 podman "${PODMAN_GLOBAL[@]}" "$@")
-  script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
-  return "${PIPESTATUS[0]}"
-}
+# pm_tty ARGS...: podman with a terminal (see in_terminal in lib.sh).
+pm_tty() { in_terminal podman "${PODMAN_GLOBAL[@]}" "$@"; }
 
 status_of_pm() { pm inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
 pm_status_is() { [[ $(status_of_pm "$1") == "$2" ]]; }
