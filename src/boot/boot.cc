@@ -4,14 +4,18 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+
+#include <thread>
 
 #include "base/io.h"
 #include "base/log.h"
 #include "boot/api/api.h"
 #include "boot/controller.h"
 #include "boot/isolation.h"
+#include "boot/sentry_manager.h"
 #include "boot/stacks.h"
 #include "boot/supervisor.h"
 #include "oci/parse.h"
@@ -35,6 +39,51 @@ void WriteExitRecord(int fd, const nlohmann::json& rec) {
   if (pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size())) {
     (void)!ftruncate(fd, static_cast<off_t>(text.size()));
   }
+}
+
+// The Sentry platforms: the container runs on the Sentry's kernel. Signals to
+// the sandbox go to the container's init, as native forwards them.
+template <typename Fail>
+int RunSentry(const boot_api::BootConfig& cfg, const oci::Spec& spec, int sfd, Fail fail) {
+  auto mgr = SentryManager::Create(cfg, spec);
+  if (!mgr.ok()) return fail(mgr.error().ToString());
+  ContainerArgs root;
+  root.id = cfg.id;
+  root.spec = spec;
+  for (int fd : cfg.stdio_fds) root.stdio.emplace_back(fd);
+  if (Status st = (*mgr)->CreateContainer(std::move(root)); !st.ok()) return fail(st.error().ToString());
+
+  urpc::Server server;
+  ControllerContext ctx{mgr->get(), cfg.id, cfg.platform, cfg.no_pivot, cfg.network};
+  RegisterController(server, ctx);
+  if (Status st = server.Start(UniqueFd(cfg.controller_fd)); !st.ok()) return fail(st.error().ToString());
+  if (cfg.sync_fd >= 0) {
+    char ok = boot_api::kSyncOk;
+    (void)WriteAll(cfg.sync_fd, &ok, 1);
+    close(cfg.sync_fd);
+  }
+  UniqueFd done(eventfd(0, EFD_CLOEXEC));
+  int code = 0;
+  std::thread waiter([&] {
+    code = (*mgr)->WaitRootExit();
+    uint64_t one = 1;
+    (void)!write(done.get(), &one, sizeof one);
+  });
+  struct pollfd p[2] = {{sfd, POLLIN, 0}, {done.get(), POLLIN, 0}};
+  while (poll(p, 2, -1) >= 0 || errno == EINTR) {
+    if (p[1].revents) break;
+    struct signalfd_siginfo si;
+    if ((p[0].revents & POLLIN) && read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si) &&
+        si.ssi_signo != SIGCHLD) {
+      (void)(*mgr)->Signal(cfg.id, static_cast<int>(si.ssi_signo), 0, boot_api::kDeliverToProcess);
+    }
+  }
+  waiter.join();
+  WriteExitRecord(cfg.exit_fd, (*mgr)->ExitRecord());
+  server.Stop();
+  mgr->reset();
+  LOG_DEBUG("sandbox %s exiting with %d", cfg.id.c_str(), code);
+  return code;
 }
 
 }  // namespace
@@ -89,32 +138,16 @@ int BootMain(int config_fd) {
   int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) return fail("signalfd: " + std::string(strerror(errno)));
 
-  if (cfg.platform != "native") {
-    // The Sentry platforms land in later issues. The sandbox still comes up fully isolated
-    // and answers its control socket, so that the isolation path can be run and inspected.
-    urpc::Server server;
-    RegisterUnavailablePlatform(server, cfg.platform);
-    if (Status st = server.Start(UniqueFd(cfg.controller_fd)); !st.ok()) return fail(st.error().ToString());
-    char ok = boot_api::kSyncOk;
-    (void)WriteAll(cfg.sync_fd, &ok, 1);
-    close(cfg.sync_fd);
-    struct signalfd_siginfo si;
-    struct pollfd p = {sfd, POLLIN, 0};
-    while (poll(&p, 1, -1) >= 0) {
-      if (read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si) && si.ssi_signo != SIGCHLD) break;
-    }
-    server.Stop();
-    return 128 + static_cast<int>(si.ssi_signo);
-  }
-
   auto spec = oci::ParseSpec(cfg.spec.dump());
   if (!spec.ok()) return fail(spec.error().ToString());
   if (!spec->process) return fail("spec has no process");
+  if (cfg.platform != "native") return RunSentry(cfg, *spec, sfd, fail);
+
 
   Supervisor sup(cfg.id);
   ContainerArgs root;
   root.id = cfg.id;
-  root.spec = std::move(spec).value();
+  root.spec = *spec;
   root.rootfs = cfg.rootfs;
   root.cgroup = cfg.cgroup;
   root.no_pivot = cfg.no_pivot;

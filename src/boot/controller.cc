@@ -61,7 +61,7 @@ void RegisterDebug(urpc::Server& server) {
 }  // namespace
 
 void RegisterController(urpc::Server& server, const ControllerContext& ctx) {
-  Supervisor* sup = ctx.sup;
+  ContainerManager* sup = ctx.sup;
 
   server.Register(boot_api::kRuntimeState, [sup](urpc::Call& c) -> Result<urpc::Reply> {
     ASSIGN_OR_RETURN(std::string cid, Cid(c.arg));
@@ -131,7 +131,7 @@ void RegisterController(urpc::Server& server, const ControllerContext& ctx) {
     if (c.fds.size() != want) {
       return Error(EINVAL, "expected " + std::to_string(want) + " stdio FDs, got " + std::to_string(c.fds.size()));
     }
-    ASSIGN_OR_RETURN(Supervisor::Executed e, sup->Execute(cid, *p, std::move(c.fds)));
+    ASSIGN_OR_RETURN(ContainerManager::Executed e, sup->Execute(cid, *p, std::move(c.fds)));
     std::vector<UniqueFd> fds;
     if (e.console_master) fds.push_back(std::move(e.console_master));
     return urpc::Reply(json{{"PID", e.pid}}, std::move(fds));
@@ -191,18 +191,5 @@ void RegisterController(urpc::Server& server, const ControllerContext& ctx) {
   RegisterDebug(server);
 }
 
-void RegisterUnavailablePlatform(urpc::Server& server, const std::string& platform) {
-  for (const char* m : {boot_api::kStartRoot, boot_api::kFinishCreate, boot_api::kCreateSubcontainer,
-                        boot_api::kStartSubcontainer, boot_api::kDestroySubcontainer,
-                        boot_api::kExecuteAsync, boot_api::kProcesses, boot_api::kWait,
-                        boot_api::kWaitPID, boot_api::kSignal, boot_api::kPause, boot_api::kResume,
-                        boot_api::kEvent, boot_api::kRuntimeState, boot_api::kCheckpoint,
-                        boot_api::kRestore, boot_api::kPortForward}) {
-    server.Register(m, [platform](urpc::Call&) -> Result<urpc::Reply> {
-      return Error(ENOTSUP, "platform \"" + platform + "\" is not available yet; use --platform=native");
-    });
-  }
-  RegisterDebug(server);
-}
 
 }  // namespace stockade::boot

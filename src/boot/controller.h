@@ -2,13 +2,13 @@
 // Logging.Change. Each validates its arguments and maps onto the Supervisor.
 #pragma once
 
-#include "boot/supervisor.h"
+#include "boot/container_manager.h"
 #include "urpc/server.h"
 
 namespace stockade::boot {
 
 struct ControllerContext {
-  Supervisor* sup;
+  ContainerManager* sup;
   std::string root_id;
   std::string platform;
   bool no_pivot = false;
@@ -16,8 +16,5 @@ struct ControllerContext {
 };
 
 void RegisterController(urpc::Server& server, const ControllerContext& ctx);
-// For a platform whose kernel is not built yet: every containerManager method answers that the
-// platform is unavailable; debug.Stacks and Logging.Change work.
-void RegisterUnavailablePlatform(urpc::Server& server, const std::string& platform);
 
 }  // namespace stockade::boot

@@ -25,6 +25,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "boot/api/api.h"
+#include "boot/container_manager.h"
 #include "boot/native/seccomp.h"
 #include "boot/spawn.h"
 #include "oci/spec.h"
@@ -32,41 +33,28 @@
 
 namespace stockade::boot {
 
-struct ContainerArgs {
-  std::string id;
-  oci::Spec spec;
-  std::string rootfs;
-  nlohmann::json cgroup;        // may be null
-  std::vector<UniqueFd> stdio;  // 0, 1, 2 (and preserved FDs); none for terminal containers
-  bool no_pivot = false;
-  std::string network = "sandbox";
-};
 
-class Supervisor {
+class Supervisor : public ContainerManager {
  public:
   explicit Supervisor(std::string root_id);
   ~Supervisor();
 
   // Loop thread: creates a container's init, stopped before pivot_root (stage A).
-  Status CreateContainer(ContainerArgs args);
+  Status CreateContainer(ContainerArgs args) override;
   // RPC threads:
   // Returns the terminal's master for terminal containers (invalid otherwise).
-  Result<UniqueFd> FinishCreate(const std::string& cid, const std::string& state_json);
-  Status StartContainer(const std::string& cid, const std::string& state_json);
-  Status DestroyContainer(const std::string& cid);
-  struct Executed {
-    pid_t pid = 0;
-    UniqueFd console_master;  // for terminal processes
-  };
-  Result<Executed> Execute(const std::string& cid, const oci::Process& p, std::vector<UniqueFd> fds);
-  Result<int> WaitContainer(const std::string& cid);  // exit code (128+N for signal N)
-  Result<int> WaitPid(const std::string& cid, pid_t pid);
-  Status Signal(const std::string& cid, int sig, pid_t pid, int mode);
-  Result<nlohmann::json> Processes(const std::string& cid);
-  Status Pause(const std::string& cid);
-  Status Resume(const std::string& cid);
-  Result<nlohmann::json> Stats(const std::string& cid);
-  Result<nlohmann::json> RuntimeState(const std::string& cid);
+  Result<UniqueFd> FinishCreate(const std::string& cid, const std::string& state_json) override;
+  Status StartContainer(const std::string& cid, const std::string& state_json) override;
+  Status DestroyContainer(const std::string& cid) override;
+  Result<Executed> Execute(const std::string& cid, const oci::Process& p, std::vector<UniqueFd> fds) override;
+  Result<int> WaitContainer(const std::string& cid) override;  // exit code (128+N for signal N)
+  Result<int> WaitPid(const std::string& cid, pid_t pid) override;
+  Status Signal(const std::string& cid, int sig, pid_t pid, int mode) override;
+  Result<nlohmann::json> Processes(const std::string& cid) override;
+  Status Pause(const std::string& cid) override;
+  Status Resume(const std::string& cid) override;
+  Result<nlohmann::json> Stats(const std::string& cid) override;
+  Result<nlohmann::json> RuntimeState(const std::string& cid) override;
 
   // Runs `fn` on the loop thread and returns its result; spawns must go through here.
   Status RunOnLoop(std::function<Status()> fn);
@@ -79,7 +67,7 @@ class Supervisor {
   // One round of the loop: queued work, reaping, then waiting up to timeout_ms for more.
   void RunPending(int signal_fd, int timeout_ms);
   // The exit-status record: {"exitStatus": N, "containers": {id: N}}.
-  nlohmann::json ExitRecord();
+  nlohmann::json ExitRecord() override;
 
  private:
   struct Container {
@@ -121,7 +109,5 @@ class Supervisor {
   UniqueFd wake_fd_;  // eventfd
 };
 
-// Exit code as runc reports it: the exit status, or 128+N for signal N.
-int ExitCode(int wait_status);
 
 }  // namespace stockade::boot

@@ -51,10 +51,20 @@ void AddPs(CLI::App& app, Context& ctx) {
   sub->add_option("ps-options", *ps_args, "options for ps (default -ef)");
   sub->callback([&ctx, id, format, ps_args] {
     ctx.action = [&ctx, id, format, ps_args] {
-      auto pids = runtime::Processes(ctx.globals, *id);
-      if (!pids.ok()) return Fail(pids.error());
+      auto list = runtime::Processes(ctx.globals, *id);
+      if (!list.ok()) return Fail(list.error());
+      const std::vector<pid_t>* pids = &list->pids;
       if (*format == "json") {
         PrintJson(nlohmann::json(*pids), false);
+        return 0;
+      }
+      if (list->in_sandbox) {
+        // The processes live only in the Sentry: its table, as runsc prints it.
+        printf("%-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "CMD");
+        for (const auto& p : list->entries) {
+          printf("%-8d %-8d %-8d %s\n", p.value("UID", 0), p.value("PID", 0), p.value("PPID", 0),
+                 p.value("Cmd", std::string()).c_str());
+        }
         return 0;
       }
       auto text = RunPs(ps_args->empty() ? std::vector<std::string>{"-ef"} : *ps_args);

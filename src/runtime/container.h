@@ -21,6 +21,7 @@ struct Globals {
   bool systemd_cgroup = false;
   std::string platform = "native";
   std::string network = "sandbox";
+  bool strace = false;  // Sentry platforms: log system calls to the debug log
 };
 
 struct CreateOptions {
@@ -49,7 +50,15 @@ Status Kill(const Globals& g, const std::string& id, int sig, bool all);
 Status Delete(const Globals& g, const std::string& id, bool force);
 // Waits for the container's init and returns its exit code (128+N for signal N).
 Result<int> Wait(const Globals& g, const std::string& id);
-Result<std::vector<pid_t>> Processes(const Globals& g, const std::string& id);
+// A container's processes: host PIDs on native; on the Sentry platforms the
+// sandbox's own list (PIDs in the container's namespace, with PPID and Cmd),
+// since those processes exist only inside the sandbox.
+struct ProcessList {
+  std::vector<pid_t> pids;
+  nlohmann::json entries = nlohmann::json::array();  // [{"PID","PPID","Cmd"}]
+  bool in_sandbox = false;
+};
+Result<ProcessList> Processes(const Globals& g, const std::string& id);
 Status Pause(const Globals& g, const std::string& id);
 Status Resume(const Globals& g, const std::string& id);
 Result<nlohmann::json> Stats(const Globals& g, const std::string& id);

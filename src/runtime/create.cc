@@ -182,6 +182,11 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     ASSIGN_OR_RETURN(req.control_socket, urpc::ListenUnix(c.Path(kSocketName)));
     ASSIGN_OR_RETURN(req.exit_file, OpenFile(c.Path(kExitFile), O_RDWR | O_CREAT | O_TRUNC, 0600));
     req.stdio = stdio;
+    if (g.platform != "native") {
+      // The Sentry reaches the rootfs only through this FD (never by path).
+      ASSIGN_OR_RETURN(req.rootfs, OpenFile(s.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
+      req.config.strace = g.strace;
+    }
     ASSIGN_OR_RETURN(Sandbox sb, LaunchSandbox(req));
     undo.Add([sb] {
       kill(sb.pid, SIGKILL);
@@ -191,6 +196,9 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     s.sandbox_start = sb.start_time;
     ASSIGN_OR_RETURN(auto reply, CallSandbox(g.root, s, boot_api::kRuntimeState, {{"CID", o.id}}));
     s.init_pid = reply.result.value("PID", 0);
+    // Under the Sentry the container's init is no host process: as runsc,
+    // the container's PID is the sandbox's.
+    if (s.init_pid == 0) s.init_pid = sb.pid;
   }
   s.init_start = ProcessStartTime(s.init_pid).value_or(0);
   TRY(c.Save());

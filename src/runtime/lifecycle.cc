@@ -167,14 +167,16 @@ Result<int> Wait(const Globals& g, const std::string& id) {
   return Error::Msg("exit status of container \"" + id + "\" is unknown");
 }
 
-Result<std::vector<pid_t>> Processes(const Globals& g, const std::string& id) {
+Result<ProcessList> Processes(const Globals& g, const std::string& id) {
   Store store(g.root);
   ASSIGN_OR_RETURN(ContainerState s, store.Peek(id));
-  if (EffectiveStatus(s) == kStopped) return std::vector<pid_t>{};
+  ProcessList out;
+  out.in_sandbox = s.platform != "native";
+  if (EffectiveStatus(s) == kStopped) return out;
   ASSIGN_OR_RETURN(auto r, CallSandbox(g.root, s, boot_api::kProcesses, {{"CID", id}}));
-  std::vector<pid_t> pids;
-  for (const auto& p : r.result) pids.push_back(p.value("PID", 0));
-  return pids;
+  if (r.result.is_array()) out.entries = r.result;
+  for (const auto& p : out.entries) out.pids.push_back(p.value("PID", 0));
+  return out;
 }
 
 namespace {

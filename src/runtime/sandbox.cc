@@ -94,6 +94,7 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
   cfg.exit_fd = donate(req.exit_file.get());
   cfg.stdio_fds.clear();
   for (int fd : req.stdio) cfg.stdio_fds.push_back(donate(fd));
+  cfg.rootfs_fd = donate(req.rootfs.get());
   cfg.log_fd = donate(log::MainFd());
   cfg.debug_log_fd = cfg.debug_log_dir.empty() ? donate(log::DebugFd()) : -1;
   cfg.attached = req.attached;

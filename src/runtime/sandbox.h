@@ -19,6 +19,7 @@ struct LaunchRequest {
   UniqueFd control_socket;      // listening
   UniqueFd exit_file;
   std::vector<int> stdio;       // borrowed; none for a terminal (made inside the container)
+  UniqueFd rootfs;              // Sentry platforms: the rootfs directory (O_PATH)
   bool attached = false;        // die with the CLI
   std::string exe;              // binary to run as `boot` (default: this one)
 };

@@ -51,6 +51,8 @@ struct BootConfig {
   int sync_fd = -1;        // start-sync pipe (write end)
   int exit_fd = -1;        // exit-status file, written before boot exits
   std::vector<int> stdio_fds;  // 0,1,2 (+ preserved); none for a terminal, made inside
+  int rootfs_fd = -1;          // Sentry platforms: the rootfs directory, until the gofer serves it
+  bool strace = false;         // Sentry platforms: log every system call (--strace)
   int log_fd = -1;
   int debug_log_fd = -1;
   std::string debug_log_dir;  // --debug-log DIR/: the sandbox opens a file of its own there
@@ -67,7 +69,7 @@ struct BootConfig {
 // defaults above. Only our own CLI writes this, for the same binary's `boot`.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootConfig, id, bundle, rootfs, spec, platform, network,
                                                 cgroup, no_pivot, attached, controller_fd, sync_fd,
-                                                exit_fd, stdio_fds, log_fd, debug_log_fd,
+                                                exit_fd, stdio_fds, rootfs_fd, strace, log_fd, debug_log_fd,
                                                 debug_log_dir, log_format, debug, userns_nobody,
                                                 chroot_empty, cpus, memory_limit,
                                                 saved_oom_score_adj)

@@ -1,0 +1,392 @@
+#include "boot/sentry_manager.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include "base/log.h"
+#include "boot/native/capabilities.h"
+#include "boot/native/rlimits.h"
+#include "platform/ptrace/ptrace_platform.h"
+#include "sentry/kernel/exec.h"
+#include "sentry/kernel/path_ops.h"
+#include "sentry/kernel/signal_frame.h"
+#include "sentry/syscalls/linux/registry.h"
+#include "sentry/vfs/host_file.h"
+#include "sentry/vfs/host_fs.h"
+#include "sentry/vfs/tmpfs.h"
+
+namespace stockade::boot {
+
+using sentry::kernel::Task;
+using sentry::kernel::ThreadGroup;
+
+namespace {
+
+constexpr long kProcSuperMagic = 0x9fa0;
+constexpr long kSysfsMagic = 0x62656572;
+
+// /dev as the Sentry serves it: the devices that need no host access.
+std::shared_ptr<sentry::vfs::TmpFs> MakeDevFs() {
+  auto dev = std::make_shared<sentry::vfs::TmpFs>(makedev(0, 5), 0755);
+  (void)dev->AddDevice("/null", 0666, makedev(1, 3), [](int f) { return Result<std::shared_ptr<sentry::vfs::File>>(sentry::vfs::NewNullFile(f)); });
+  (void)dev->AddDevice("/zero", 0666, makedev(1, 5), [](int f) { return Result<std::shared_ptr<sentry::vfs::File>>(sentry::vfs::NewZeroFile(f, false)); });
+  (void)dev->AddDevice("/full", 0666, makedev(1, 7), [](int f) { return Result<std::shared_ptr<sentry::vfs::File>>(sentry::vfs::NewZeroFile(f, true)); });
+  (void)dev->AddDevice("/random", 0666, makedev(1, 8), [](int f) { return Result<std::shared_ptr<sentry::vfs::File>>(sentry::vfs::NewRandomFile(f)); });
+  (void)dev->AddDevice("/urandom", 0666, makedev(1, 9), [](int f) { return Result<std::shared_ptr<sentry::vfs::File>>(sentry::vfs::NewRandomFile(f)); });
+  (void)dev->AddDevice("/tty", 0666, makedev(5, 0), [](int) -> Result<std::shared_ptr<sentry::vfs::File>> {
+    return Error(ENXIO, "no controlling terminal");
+  });
+  (void)dev->Mkdir("/pts", 0755, 0, 0);
+  (void)dev->Mkdir("/shm", 01777, 0, 0);
+  (void)dev->Mkdir("/mqueue", 01777, 0, 0);
+  (void)dev->Symlink("/proc/self/fd", "/fd", 0, 0);
+  (void)dev->Symlink("/proc/self/fd/0", "/stdin", 0, 0);
+  (void)dev->Symlink("/proc/self/fd/1", "/stdout", 0, 0);
+  (void)dev->Symlink("/proc/self/fd/2", "/stderr", 0, 0);
+  return dev;
+}
+
+// PATH lookup of args[0] inside the container, as runc does before exec.
+std::string FindExecutable(Task& t, const std::string& arg0, const std::vector<std::string>& env) {
+  if (arg0.find('/') != std::string::npos) return arg0;
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : env) {
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  }
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find(':', i);
+    if (j == std::string::npos) j = path.size();
+    std::string dir = path.substr(i, j - i);
+    if (dir.empty()) dir = ".";
+    std::string cand = dir + "/" + arg0;
+    auto st = sentry::kernel::StatAt(t, AT_FDCWD, cand, true, false);
+    if (st.ok() && S_ISREG(st->st_mode) && (st->st_mode & 0111)) return cand;
+    i = j + 1;
+  }
+  return arg0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::BootConfig& cfg, const oci::Spec& spec) {
+  std::unique_ptr<SentryManager> m(new SentryManager());
+  m->root_id_ = cfg.id;
+  m->spec_ = spec;
+  if (cfg.rootfs_fd < 0) return Error(EINVAL, "the sandbox was given no rootfs FD");
+  UniqueFd rootfs(cfg.rootfs_fd);
+  ASSIGN_OR_RETURN(m->mf_, sentry::mm::MemoryFile::Create(platform::kMaxMemoryFileSize));
+  if (cfg.platform != "ptrace") return Error(ENOTSUP, "platform \"" + cfg.platform + "\" is not available yet; use ptrace or native");
+  ASSIGN_OR_RETURN(m->platform_, platform::ptrace::NewPtracePlatform(m->mf_->fd()));
+
+  sentry::kernel::KernelConfig kc;
+  kc.platform = m->platform_.get();
+  kc.memory_file = m->mf_.get();
+  kc.hostname = spec.hostname.empty() ? "stockade" : spec.hostname;
+  if (cfg.strace) {
+    kc.strace = [](const std::string& line) { LOG_DEBUG("strace: %s", line.c_str()); };
+  }
+  SentryManager* self = m.get();
+  kc.on_exit = [self](int status) { self->OnProcessExit(1, status); };
+  kc.on_process_exit = [self](int tgid, int status) { self->OnProcessExit(tgid, status); };
+  m->kernel_ = std::make_unique<sentry::kernel::Kernel>(std::move(kc));
+  sentry::syscalls::RegisterAllSyscalls(*m->kernel_);
+
+  auto& mounts = m->kernel_->mounts();
+  bool ro = spec.root && spec.root->readonly;
+  mounts.Add("/", std::make_shared<sentry::vfs::HostFs>(std::move(rootfs), ro));
+  mounts.Add("/dev", MakeDevFs());
+  mounts.Add("/tmp", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 30), 01777));
+  mounts.Add("/proc", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 31), 0555, kProcSuperMagic));
+  mounts.Add("/sys", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 32), 0555, kSysfsMagic));
+  // The spec's tmpfs mounts (e.g. /dev/shm, /run) become Sentry tmpfs;
+  // bind mounts need the gofer (a later issue) and are left out for now.
+  dev_t next = makedev(0, 40);
+  for (const auto& mt : spec.mounts) {
+    if (mt.type == "tmpfs" && mt.destination != "/dev" && mt.destination != "/tmp") {
+      mounts.Add(sentry::vfs::CleanPath("/", mt.destination), std::make_shared<sentry::vfs::TmpFs>(next++, 01777));
+    } else if (mt.type == "bind" || mt.type.empty()) {
+      LOG_DEBUG("sentry: bind mount %s not supported yet, skipped", mt.destination.c_str());
+    }
+  }
+  return m;
+}
+
+SentryManager::~SentryManager() {
+  if (kernel_) {
+    kernel_->KillAll();
+    kernel_->WaitAllExited();
+  }
+}
+
+void SentryManager::OnProcessExit(int tgid, int status) {
+  std::lock_guard<std::mutex> l(mu_);
+  int code = ExitCode(status);
+  if (tgid == 1) {
+    root_exit_ = code;
+    status_ = "stopped";
+  } else {
+    exec_exits_[tgid] = code;
+  }
+  cv_.notify_all();
+}
+
+Result<std::shared_ptr<Task>> SentryManager::NewProcess(const oci::Process& p, std::vector<UniqueFd> stdio, bool init) {
+  using namespace sentry;
+  kernel::Kernel& k = *kernel_;
+  std::shared_ptr<Task> t;
+  {
+    std::lock_guard<std::mutex> l(k.mu);
+    int tid = k.AllocatePidLocked();
+    t = std::make_shared<Task>(&k, tid);
+    ThreadGroup* g = k.NewThreadGroupLocked(tid);
+    g->leader = t.get();
+    g->handlers = std::make_shared<kernel::SignalHandlers>();
+    g->container_id = root_id_;
+    if (init) {
+      k.set_init(g);
+      g->pgid = g->sid = tid;
+    } else if (k.init()) {
+      // Exec'd processes start their own session, as runc's do.
+      g->pgid = g->sid = tid;
+    }
+    auto& c = g->creds;
+    c.ruid = c.euid = c.suid = c.fsuid = p.user.uid;
+    c.rgid = c.egid = c.sgid = c.fsgid = p.user.gid;
+    c.groups = p.user.additional_gids;
+    if (p.capabilities) {
+      std::vector<std::string> ignored;
+      auto sets = native::ResolveCapabilities(*p.capabilities, &ignored);
+      c.cap_effective = sets.effective;
+      c.cap_permitted = sets.permitted;
+      c.cap_inheritable = sets.inheritable;
+      c.cap_bounding = sets.bounding;
+      c.cap_ambient = sets.ambient;
+    }
+    c.no_new_privs = p.no_new_privileges;
+    // Defaults as a fresh Linux process has them, then the spec's.
+    for (int r = 0; r < RLIM_NLIMITS; r++) getrlimit(r, &g->rlimits[r]);
+    g->rlimits[RLIMIT_NOFILE] = {1024, 1024 * 1024};
+    g->rlimits[RLIMIT_STACK].rlim_cur = 8 << 20;
+    for (const auto& rl : p.rlimits) {
+      auto res = native::RlimitResource(rl.type);
+      if (res.ok()) g->rlimits[*res] = {rl.soft, rl.hard};
+    }
+    t->tg = g;
+    t->comm = "init";
+  }
+  t->fds = std::make_shared<kernel::FdTable>();
+  t->fs = std::make_shared<kernel::FsContext>();
+  t->fs->cwd = vfs::CleanPath("/", p.cwd.empty() ? "/" : p.cwd);
+  if (p.user.umask) t->fs->umask = *p.user.umask;
+  for (size_t i = 0; i < stdio.size(); i++) {
+    int fd = stdio[i].get();
+    int fl = fcntl(fd, F_GETFL);
+    auto f = std::make_shared<vfs::HostFile>(std::move(stdio[i]), fl < 0 ? O_RDWR : (fl & (O_ACCMODE | O_APPEND)), true);
+    f->path = i == 0 ? "pipe:[stdin]" : i == 1 ? "pipe:[stdout]" : "pipe:[stderr]";
+    TRY(t->fds->InstallAt(static_cast<int>(i), f, false, 1u << 20));
+  }
+  std::string exe = FindExecutable(*t, p.args[0], p.env);
+  auto img = kernel::LoadProgram(*t, exe, p.args, p.env);
+  if (!img.ok()) {
+    std::lock_guard<std::mutex> l(k.mu);
+    // Never started: drop the process again.
+    k.ReapLocked(t->tg);
+    return img.error().Wrap("starting container process \"" + p.args[0] + "\"");
+  }
+  t->mm = img->mm;
+  t->regs = img->regs;
+  t->comm = img->comm;
+  t->pending_fp = kernel::InitialFpState();
+  return t;
+}
+
+Status SentryManager::CreateContainer(ContainerArgs args) {
+  if (args.id != root_id_) return Error(ENOTSUP, "subcontainers are not supported on the Sentry platforms yet");
+  std::lock_guard<std::mutex> l(mu_);
+  if (args.spec.process && args.spec.process->terminal) {
+    return Error(ENOTSUP, "terminal containers are not supported on the Sentry platforms yet");
+  }
+  root_stdio_ = std::move(args.stdio);
+  status_ = "created";
+  return Ok();
+}
+
+Result<UniqueFd> SentryManager::FinishCreate(const std::string& cid, const std::string&) {
+  if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  return UniqueFd();
+}
+
+Status SentryManager::StartContainer(const std::string& cid, const std::string&) {
+  if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  std::vector<UniqueFd> stdio;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (status_ != "created") return Error(EINVAL, "container \"" + cid + "\" is " + status_ + ", not created");
+    stdio = std::move(root_stdio_);
+  }
+  auto t = NewProcess(*spec_.process, std::move(stdio), true);
+  if (!t.ok()) {
+    std::lock_guard<std::mutex> l(mu_);
+    status_ = "stopped";
+    root_exit_ = 127;
+    cv_.notify_all();
+    return t.error();
+  }
+  {
+    std::lock_guard<std::mutex> l(kernel_->mu);
+    kernel_->AddTaskLocked(*t);
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    status_ = "running";
+  }
+  kernel_->Start(*t);
+  return Ok();
+}
+
+Status SentryManager::DestroyContainer(const std::string& cid) {
+  return Error(EINVAL, "container \"" + cid + "\" is not a subcontainer");
+}
+
+Result<ContainerManager::Executed> SentryManager::Execute(const std::string& cid, const oci::Process& p,
+                                                          std::vector<UniqueFd> fds) {
+  if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  if (p.terminal) return Error(ENOTSUP, "exec with a terminal is not supported on the Sentry platforms yet");
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (status_ != "running") return Error(EINVAL, "container \"" + cid + "\" is not running");
+  }
+  ASSIGN_OR_RETURN(auto t, NewProcess(p, std::move(fds), false));
+  int pid = t->tid;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    exec_exits_[pid] = std::nullopt;
+  }
+  {
+    std::lock_guard<std::mutex> l(kernel_->mu);
+    kernel_->AddTaskLocked(t);
+  }
+  kernel_->Start(t);
+  Executed e;
+  e.pid = pid;
+  return e;
+}
+
+Result<int> SentryManager::WaitContainer(const std::string& cid) {
+  if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [&] { return root_exit_.has_value() || shutdown_; });
+  return root_exit_.value_or(128 + SIGKILL);
+}
+
+Result<int> SentryManager::WaitPid(const std::string& cid, pid_t pid) {
+  if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  std::unique_lock<std::mutex> l(mu_);
+  if (pid == 1) {
+    cv_.wait(l, [&] { return root_exit_.has_value() || shutdown_; });
+    return root_exit_.value_or(128 + SIGKILL);
+  }
+  auto it = exec_exits_.find(pid);
+  if (it == exec_exits_.end()) return Error(ESRCH, "no process " + std::to_string(pid) + " to wait for");
+  cv_.wait(l, [&] { return exec_exits_[pid].has_value() || root_exit_.has_value() || shutdown_; });
+  auto v = exec_exits_[pid];
+  exec_exits_.erase(pid);
+  return v.value_or(128 + SIGKILL);
+}
+
+Status SentryManager::Signal(const std::string& cid, int sig, pid_t pid, int mode) {
+  if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  if (sig <= 0 || sig > sentry::kernel::kMaxSignal) return Error(EINVAL, "invalid signal " + std::to_string(sig));
+  siginfo_t si{};
+  si.si_signo = sig;
+  si.si_code = SI_USER;  // from outside the PID namespace: pid 0
+  std::lock_guard<std::mutex> l(kernel_->mu);
+  auto& k = *kernel_;
+  switch (mode) {
+    case boot_api::kDeliverToAllProcesses:
+      for (ThreadGroup* g : k.GroupsLocked()) {
+        if (!g->zombie) k.SendToGroupLocked(g, si, true);
+      }
+      return Ok();
+    case boot_api::kDeliverToForegroundProcessGroup: {
+      ThreadGroup* target = pid ? k.GroupByTgidLocked(pid) : k.init();
+      if (!target) return Error(ESRCH, "no process " + std::to_string(pid));
+      int pgid = target->pgid;
+      for (ThreadGroup* g : k.GroupsLocked()) {
+        if (!g->zombie && g->pgid == pgid) k.SendToGroupLocked(g, si, true);
+      }
+      return Ok();
+    }
+    default: {
+      ThreadGroup* target = pid ? k.GroupByTgidLocked(pid) : k.init();
+      if (!target || target->zombie) return Error(ESRCH, "no process " + std::to_string(pid ? pid : 1));
+      k.SendToGroupLocked(target, si, true);
+      return Ok();
+    }
+  }
+}
+
+Result<nlohmann::json> SentryManager::Processes(const std::string& cid) {
+  if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  nlohmann::json out = nlohmann::json::array();
+  std::lock_guard<std::mutex> l(kernel_->mu);
+  for (ThreadGroup* g : kernel_->GroupsLocked()) {
+    if (g->zombie || !g->leader) continue;
+    out.push_back({{"UID", g->creds.ruid}, {"PID", g->tgid}, {"PPID", g->parent ? g->parent->tgid : 0},
+                   {"Cmd", g->leader->comm}});
+  }
+  return out;
+}
+
+Status SentryManager::Pause(const std::string& cid) {
+  if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  kernel_->Freeze();
+  return Ok();
+}
+
+Status SentryManager::Resume(const std::string& cid) {
+  if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  kernel_->Thaw();
+  return Ok();
+}
+
+Result<nlohmann::json> SentryManager::Stats(const std::string& cid) {
+  if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  nlohmann::json j = nlohmann::json::object();
+  j["memory"] = {{"usage", {{"usage", mf_->allocated()}}}};
+  std::lock_guard<std::mutex> l(kernel_->mu);
+  j["pids"] = {{"current", kernel_->GroupsLocked().size()}};
+  return j;
+}
+
+Result<nlohmann::json> SentryManager::RuntimeState(const std::string& cid) {
+  if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  std::lock_guard<std::mutex> l(mu_);
+  nlohmann::json j = {{"State", status_}, {"PID", 0}};
+  if (root_exit_) j["ExitStatus"] = *root_exit_;
+  return j;
+}
+
+nlohmann::json SentryManager::ExitRecord() {
+  std::lock_guard<std::mutex> l(mu_);
+  int code = root_exit_.value_or(255);
+  return {{"exitStatus", code}, {"containers", {{root_id_, code}}}};
+}
+
+int SentryManager::WaitRootExit() {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [&] { return root_exit_.has_value() || shutdown_; });
+  return root_exit_.value_or(128 + SIGKILL);
+}
+
+void SentryManager::Shutdown() {
+  kernel_->KillAll();
+  std::lock_guard<std::mutex> l(mu_);
+  shutdown_ = true;
+  cv_.notify_all();
+}
+
+}  // namespace stockade::boot

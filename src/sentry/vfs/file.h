@@ -1,0 +1,80 @@
+// File: an open file description, as the application's FDs refer to it.
+// Implementations live next to their file systems (host_fs, tmpfs, pipe, ...).
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "sentry/mm/mappable.h"
+#include "sentry/mm/mm.h"
+#include "sentry/vfs/waiter.h"
+
+namespace stockade::sentry::vfs {
+
+struct Dirent {
+  uint64_t ino;
+  uint8_t type;  // DT_*
+  std::string name;
+};
+
+class File : public std::enable_shared_from_this<File> {
+ public:
+  explicit File(int flags) : flags_(flags) {}
+  virtual ~File() = default;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  // O_ACCMODE bits plus the status flags (O_APPEND, O_NONBLOCK, ...).
+  int flags() const { return flags_.load(); }
+  // F_SETFL: only the status flags Linux lets change.
+  void SetStatusFlags(int f) {
+    constexpr int kMutable = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+    flags_ = (flags_.load() & ~kMutable) | (f & kMutable);
+  }
+  bool readable() const { return (flags() & O_ACCMODE) != O_WRONLY && !(flags() & O_PATH); }
+  bool writable() const { return (flags() & O_ACCMODE) != O_RDONLY && !(flags() & O_PATH); }
+
+  // Reads and writes at (and advancing) the file position.
+  virtual Result<size_t> Read(Waiter& w, void* buf, size_t len);
+  virtual Result<size_t> Write(Waiter& w, const void* buf, size_t len);
+  // At an explicit offset; ESPIPE for streams.
+  virtual Result<size_t> PRead(void* buf, size_t len, uint64_t off);
+  virtual Result<size_t> PWrite(const void* buf, size_t len, uint64_t off);
+  virtual Result<int64_t> Seek(int64_t off, int whence);
+  virtual Result<struct stat> Stat() = 0;
+  virtual Result<struct statfs> StatFs();
+  // All entries, "." and ".." included; getdents walks them with dir_pos.
+  virtual Result<std::vector<Dirent>> ReadDir();
+  virtual Status Truncate(uint64_t len);
+  virtual Status Sync() { return Ok(); }
+  virtual Status Chmod(mode_t mode);
+  virtual Status Chown(uid_t uid, gid_t gid);
+  // Terminal and FIONREAD-like requests; `arg` is an application address
+  // copied through mm.
+  virtual Result<int64_t> Ioctl(mm::MemoryManager& mm, uint64_t cmd, uint64_t arg);
+  virtual Result<std::shared_ptr<mm::Mappable>> Mappable();
+  // Readiness for poll: POLLIN/POLLOUT/POLLHUP...
+  virtual short Readiness(short events) { return events & (POLLIN_ | POLLOUT_); }
+
+  // The container path it was opened by, for /proc/PID/fd, fchdir, *at.
+  std::string path;
+  uint64_t dir_pos = 0;
+  std::mutex pos_mu;  // serializes read/write/seek on this description, as f_pos_lock
+
+  static constexpr short POLLIN_ = 0x001;
+  static constexpr short POLLOUT_ = 0x004;
+
+ private:
+  std::atomic<int> flags_;
+};
+
+}  // namespace stockade::sentry::vfs

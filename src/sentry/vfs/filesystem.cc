@@ -1,0 +1,64 @@
+#include "sentry/vfs/filesystem.h"
+
+#include <algorithm>
+
+namespace stockade::sentry::vfs {
+
+void MountTable::Add(std::string point, std::shared_ptr<Filesystem> fs) {
+  std::lock_guard<std::mutex> l(mu_);
+  std::erase_if(mounts_, [&](const Mount& m) { return m.point == point; });
+  mounts_.push_back({std::move(point), std::move(fs)});
+  std::stable_sort(mounts_.begin(), mounts_.end(),
+                   [](const Mount& a, const Mount& b) { return a.point.size() > b.point.size(); });
+}
+
+std::pair<std::shared_ptr<Filesystem>, std::string> MountTable::Resolve(const std::string& path) const {
+  std::lock_guard<std::mutex> l(mu_);
+  for (const Mount& m : mounts_) {
+    if (m.point == "/") return {m.fs, path};
+    if (path == m.point) return {m.fs, "/"};
+    if (path.size() > m.point.size() && path.compare(0, m.point.size(), m.point) == 0 &&
+        path[m.point.size()] == '/') {
+      return {m.fs, path.substr(m.point.size())};
+    }
+  }
+  return {nullptr, path};
+}
+
+bool MountTable::IsMountPoint(const std::string& path) const {
+  std::lock_guard<std::mutex> l(mu_);
+  return std::any_of(mounts_.begin(), mounts_.end(), [&](const Mount& m) { return m.point == path; });
+}
+
+std::vector<Mount> MountTable::mounts() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return mounts_;
+}
+
+std::string CleanPath(const std::string& base, const std::string& path) {
+  std::string full = (!path.empty() && path[0] == '/') ? path : base + "/" + path;
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < full.size()) {
+    size_t j = full.find('/', i);
+    if (j == std::string::npos) j = full.size();
+    std::string comp = full.substr(i, j - i);
+    if (comp == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!comp.empty() && comp != ".") {
+      parts.push_back(std::move(comp));
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+std::pair<std::string, std::string> SplitPath(const std::string& clean) {
+  size_t slash = clean.rfind('/');
+  if (slash == std::string::npos || clean == "/") return {"/", ""};
+  return {slash == 0 ? "/" : clean.substr(0, slash), clean.substr(slash + 1)};
+}
+
+}  // namespace stockade::sentry::vfs

@@ -1,0 +1,76 @@
+// Filesystem: operations on paths inside one mounted file system, and the
+// mount table that picks the file system for a container path.
+//
+// Paths given to a Filesystem are absolute within it ("/" is its root) and
+// already clean (no "." or ".." components, no repeated slashes).
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "sentry/vfs/file.h"
+
+namespace stockade::sentry::vfs {
+
+struct OpenRequest {
+  int flags = O_RDONLY;
+  mode_t mode = 0;  // for O_CREAT, umask already applied
+  uid_t uid = 0;    // owner of a created file
+  gid_t gid = 0;
+};
+
+class Filesystem {
+ public:
+  virtual ~Filesystem() = default;
+  virtual Result<std::shared_ptr<File>> Open(const std::string& path, const OpenRequest& req) = 0;
+  virtual Result<struct stat> Stat(const std::string& path, bool follow) = 0;
+  virtual Result<std::string> ReadLink(const std::string& path) = 0;
+  virtual Status Mkdir(const std::string& path, mode_t mode, uid_t uid, gid_t gid) = 0;
+  virtual Status Mknod(const std::string& path, mode_t mode, dev_t dev, uid_t uid, gid_t gid) = 0;
+  virtual Status Unlink(const std::string& path) = 0;
+  virtual Status Rmdir(const std::string& path) = 0;
+  virtual Status Rename(const std::string& from, const std::string& to, unsigned flags) = 0;
+  virtual Status Symlink(const std::string& target, const std::string& path, uid_t uid, gid_t gid) = 0;
+  virtual Status Link(const std::string& from, const std::string& to) = 0;
+  virtual Status Chmod(const std::string& path, mode_t mode, bool follow) = 0;
+  virtual Status Chown(const std::string& path, uid_t uid, gid_t gid, bool follow) = 0;
+  virtual Status Utimens(const std::string& path, const struct timespec times[2], bool follow) = 0;
+  virtual Status Truncate(const std::string& path, uint64_t len) = 0;
+  virtual Result<struct statfs> StatFs() = 0;
+  virtual bool ReadOnly() const { return false; }
+};
+
+// One mount point and its file system.
+struct Mount {
+  std::string point;  // clean absolute container path
+  std::shared_ptr<Filesystem> fs;
+};
+
+class MountTable {
+ public:
+  void Add(std::string point, std::shared_ptr<Filesystem> fs);
+  // The file system holding `path` (clean, absolute) and the path inside it.
+  // Mount points shadow what is under them, as Linux mounts do.
+  std::pair<std::shared_ptr<Filesystem>, std::string> Resolve(const std::string& path) const;
+  // Whether `path` is exactly a mount point (rename/rmdir across it: EBUSY/EXDEV).
+  bool IsMountPoint(const std::string& path) const;
+  std::vector<Mount> mounts() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Mount> mounts_;  // longest point first
+};
+
+// "/a/./b/../c//" -> "/a/c"; relative paths are joined to base first.
+// ".." at the root stays at the root.
+std::string CleanPath(const std::string& base, const std::string& path);
+// The parent directory and last component of a clean absolute path.
+std::pair<std::string, std::string> SplitPath(const std::string& clean);
+
+}  // namespace stockade::sentry::vfs

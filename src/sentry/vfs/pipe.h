@@ -1,0 +1,47 @@
+// Pipes inside the Sentry: a bounded buffer shared by a read end and a write
+// end, with Linux's semantics (EOF once all writers close, EPIPE/SIGPIPE once
+// all readers close, atomic writes of up to PIPE_BUF bytes, O_NONBLOCK).
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <mutex>
+
+#include "sentry/vfs/file.h"
+
+namespace stockade::sentry::vfs {
+
+class Pipe {
+ public:
+  static constexpr size_t kDefaultCapacity = 65536;
+  static constexpr size_t kPipeBuf = 4096;
+
+  std::mutex mu;
+  std::deque<char> buf;
+  size_t capacity = kDefaultCapacity;
+  int readers = 0;
+  int writers = 0;
+  WaitQueue readq;   // readers wait for data or writers gone
+  WaitQueue writeq;  // writers wait for room or readers gone
+  uint64_t ino;
+};
+
+// Makes a connected (read end, write end) pair; `flags` may hold O_NONBLOCK.
+std::pair<std::shared_ptr<File>, std::shared_ptr<File>> NewPipe(int flags);
+
+class PipeFile : public File {
+ public:
+  PipeFile(std::shared_ptr<Pipe> p, int flags);
+  ~PipeFile() override;
+  Result<size_t> Read(Waiter& w, void* buf, size_t len) override;
+  Result<size_t> Write(Waiter& w, const void* buf, size_t len) override;
+  Result<struct stat> Stat() override;
+  Result<int64_t> Ioctl(mm::MemoryManager& mm, uint64_t cmd, uint64_t arg) override;
+  short Readiness(short events) override;
+  Pipe& pipe() { return *pipe_; }
+
+ private:
+  std::shared_ptr<Pipe> pipe_;
+};
+
+}  // namespace stockade::sentry::vfs

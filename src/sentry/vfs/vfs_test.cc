@@ -1,0 +1,138 @@
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <thread>
+
+#include "abi/linux/errno.h"
+#include "sentry/vfs/filesystem.h"
+#include "sentry/vfs/pipe.h"
+#include "sentry/vfs/tmpfs.h"
+
+namespace stockade::sentry::vfs {
+namespace {
+
+// A waiter that blocks on a condition variable; Notify wakes it.
+class TestWaiter : public Waiter {
+ public:
+  void Notify() override {
+    std::lock_guard<std::mutex> l(mu);
+    woken = true;
+    cv.notify_all();
+  }
+  BlockResult Block(const Deadline& d, int, short) override {
+    std::unique_lock<std::mutex> l(mu);
+    if (interrupt) return BlockResult::kInterrupted;
+    if (d) {
+      if (!cv.wait_until(l, *d, [&] { return woken || interrupt; })) return BlockResult::kTimedOut;
+    } else {
+      cv.wait(l, [&] { return woken || interrupt; });
+    }
+    woken = false;
+    return interrupt ? BlockResult::kInterrupted : BlockResult::kWoken;
+  }
+  bool Interrupted() override { return interrupt; }
+  std::mutex mu;
+  std::condition_variable cv;
+  bool woken = false;
+  std::atomic<bool> interrupt{false};
+};
+
+TEST(CleanPath, ResolvesDotsAndJoins) {
+  EXPECT_EQ(CleanPath("/", "a/./b/../c//"), "/a/c");
+  EXPECT_EQ(CleanPath("/x/y", "../z"), "/x/z");
+  EXPECT_EQ(CleanPath("/x", "/../../etc"), "/etc");
+  EXPECT_EQ(CleanPath("/", ".."), "/");
+  EXPECT_EQ(SplitPath("/a/b").first, "/a");
+  EXPECT_EQ(SplitPath("/a/b").second, "b");
+  EXPECT_EQ(SplitPath("/a").first, "/");
+}
+
+TEST(MountTable, LongestPrefixWins) {
+  MountTable t;
+  auto root = std::make_shared<TmpFs>(1);
+  auto tmp = std::make_shared<TmpFs>(2);
+  t.Add("/", root);
+  t.Add("/tmp", tmp);
+  EXPECT_EQ(t.Resolve("/tmp/x").first, tmp);
+  EXPECT_EQ(t.Resolve("/tmp/x").second, "/x");
+  EXPECT_EQ(t.Resolve("/tmp").second, "/");
+  EXPECT_EQ(t.Resolve("/tmpx").first, root);
+  EXPECT_TRUE(t.IsMountPoint("/tmp"));
+}
+
+TEST(TmpFs, CreateWriteReadRenameUnlink) {
+  auto fs = std::make_shared<TmpFs>(3);
+  TestWaiter w;
+  ASSERT_TRUE(fs->Mkdir("/d", 0755, 0, 0).ok());
+  EXPECT_EQ(fs->Mkdir("/d", 0755, 0, 0).error().code(), EEXIST);
+  OpenRequest req;
+  req.flags = O_CREAT | O_RDWR;
+  req.mode = 0644;
+  auto f = fs->Open("/d/f", req);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Write(w, "hello", 5).ok());
+  ASSERT_TRUE((*f)->Seek(0, SEEK_SET).ok());
+  char buf[8] = {};
+  ASSERT_EQ(*(*f)->Read(w, buf, 8), 5u);
+  EXPECT_STREQ(buf, "hello");
+  req.flags = O_CREAT | O_EXCL | O_RDWR;
+  EXPECT_EQ(fs->Open("/d/f", req).error().code(), EEXIST);
+  ASSERT_TRUE(fs->Rename("/d/f", "/g", 0).ok());
+  EXPECT_EQ(fs->Stat("/d/f", true).error().code(), ENOENT);
+  EXPECT_EQ(fs->Stat("/g", true)->st_size, 5);
+  EXPECT_EQ(fs->Rmdir("/g").error().code(), ENOTDIR);
+  EXPECT_EQ(fs->Unlink("/d").error().code(), EISDIR);
+  ASSERT_TRUE(fs->Symlink("g", "/l", 0, 0).ok());
+  EXPECT_EQ(*fs->ReadLink("/l"), "g");
+  EXPECT_TRUE(S_ISREG(fs->Stat("/l", true)->st_mode));
+  EXPECT_TRUE(S_ISLNK(fs->Stat("/l", false)->st_mode));
+  ASSERT_TRUE(fs->Unlink("/g").ok());
+  EXPECT_EQ(fs->Stat("/l", true).error().code(), ENOENT);
+  auto dir = fs->Open("/d", OpenRequest{O_RDONLY | O_DIRECTORY});
+  ASSERT_TRUE(dir.ok());
+  EXPECT_EQ((*dir)->ReadDir()->size(), 2u);  // . and ..
+  ASSERT_TRUE(fs->Rmdir("/d").ok());
+}
+
+TEST(Pipe, DataEofAndEpipe) {
+  auto [r, w] = NewPipe(0);
+  TestWaiter tw;
+  ASSERT_EQ(*w->Write(tw, "abc", 3), 3u);
+  char buf[8];
+  ASSERT_EQ(*r->Read(tw, buf, 8), 3u);
+  w.reset();
+  ASSERT_EQ(*r->Read(tw, buf, 8), 0u);  // EOF: no writers left
+  auto [r2, w2] = NewPipe(O_NONBLOCK);
+  EXPECT_EQ(r2->Read(tw, buf, 8).error().code(), EAGAIN);
+  r2.reset();
+  EXPECT_EQ(w2->Write(tw, "x", 1).error().code(), EPIPE);
+}
+
+TEST(Pipe, BlockedReaderIsWokenByWriterAndByInterrupt) {
+  auto [r, w] = NewPipe(0);
+  TestWaiter reader, writer;
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    (void)w->Write(writer, "z", 1);
+  });
+  char c = 0;
+  auto n = r->Read(reader, &c, 1);
+  t.join();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(c, 'z');
+  reader.interrupt = true;
+  EXPECT_EQ(r->Read(reader, &c, 1).error().code(), abi::kERESTARTSYS);
+}
+
+TEST(Pipe, SmallWritesAreAtomicWhenFull) {
+  auto [r, w] = NewPipe(O_NONBLOCK);
+  TestWaiter tw;
+  std::string big(Pipe::kDefaultCapacity - 10, 'x');
+  ASSERT_EQ(*w->Write(tw, big.data(), big.size()), big.size());
+  std::string small(100, 'y');
+  EXPECT_EQ(w->Write(tw, small.data(), small.size()).error().code(), EAGAIN);
+}
+
+}  // namespace
+}  // namespace stockade::sentry::vfs

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The busybox bundle under the Sentry (--platform=ptrace) behaves exactly as under
+# --platform=native: same stdout, stderr and exit code for each command, and the application
+# runs only as Sentry tasks (no host process executes the container's busybox).
+#
+#   bash tests/e2e/sentry_busybox.sh
+# Commands for the container are single-quoted on purpose: they expand inside it.
+# shellcheck disable=SC2016
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+is_stockade || skip "the Sentry platforms are Stockade's own"
+SENTRY_PLATFORM=${SENTRY_PLATFORM:-ptrace}
+
+# srt ARGS...: the runtime on the Sentry platform (rt's flags name native).
+srt() { timeout -k 5 "$RT_TIMEOUT" "$STOCKADE" --platform="$SENTRY_PLATFORM" --root "$ROOT" "$@"; }
+
+# run_on PLATFORM NAME ARGS...: runs ARGS in a fresh container; sets OUT, ERR, RC.
+run_on() {
+  local platform=$1 name=$2 id b
+  shift 2
+  id=$(cid "$name-$platform")
+  b=$(mkbundle "$id" "$@")
+  capture timeout -k 5 "$RT_TIMEOUT" "$STOCKADE" --platform="$platform" --root "$ROOT" run -b "$b" "$id"
+  RT_TIMEOUT=20 rt delete --force "$id" >/dev/null 2>&1 || true
+}
+
+# same_as_native NAME ARGS...: the Sentry's output and exit code equal native's.
+same_as_native() {
+  local name=$1
+  shift
+  run_on native "$name" "$@"
+  local n_out=$OUT n_err=$ERR n_rc=$RC
+  run_on "$SENTRY_PLATFORM" "$name" "$@"
+  assert_eq "$n_out" "$OUT" "$name: stdout under $SENTRY_PLATFORM"
+  assert_eq "$n_err" "$ERR" "$name: stderr under $SENTRY_PLATFORM"
+  assert_eq "$n_rc" "$RC" "$name: exit code under $SENTRY_PLATFORM"
+}
+
+case_pipeline_and_jobs() {
+  same_as_native pipe sh -c 'echo hi | cat; ls /bin | wc -l; x=$(echo sub); echo $x; sleep 0.2 & wait; kill -TERM $$'
+}
+
+case_trap_and_exit_code() {
+  same_as_native trap sh -c 'trap "echo caught" USR1; kill -USR1 $$; exit 3'
+}
+
+case_text_tools() {
+  # /root (mode 0700, owned by host root) is pruned: until the gofer serves the rootfs, the
+  # Sentry reads it with the sandbox's own rights (nobody on the host); see docs/sentry.md.
+  same_as_native tools sh -c 'find / -xdev -path /root -prune -o -print | sort | head -60 | tr a-z A-Z | awk "{ n++; print n\": \"\$0 } END { print n }"'
+}
+
+case_errors_and_stderr() {
+  same_as_native errors sh -c 'ls /no/such/file; cat /etc/hostname /nope 2>&1; echo out; echo err >&2; exit 7'
+}
+
+case_exit_by_signal() {
+  same_as_native signal sh -c 'sh -c "kill -KILL \$\$"; echo "child status $?"'
+}
+
+case_only_sentry_tasks() {
+  local id b
+  id=$(cid sleeper)
+  b=$(mkbundle "$id" sleep 5)
+  capture srt run -d -b "$b" "$id"
+  assert_rc 0 "run -d under $SENTRY_PLATFORM"
+  wait_until 10 status_is "$id" running || fail "container did not start"
+  # No host process may be executing the container's busybox binary.
+  local rootfs_bb pid exe
+  rootfs_bb=$(readlink -f "$BASE_BUNDLE/rootfs/bin/busybox")
+  for pid in /proc/[0-9]*; do
+    exe=$(readlink "$pid/exe" 2>/dev/null || true)
+    [[ $exe == "$rootfs_bb" ]] && fail "host process ${pid#/proc/} runs the container's busybox natively"
+  done
+  capture srt ps "$id"
+  assert_rc 0 "ps"
+  assert_contains "$OUT" sleep "ps lists the Sentry task"
+  capture srt kill "$id" KILL
+  assert_rc 0 "kill"
+  wait_until 10 status_is "$id" stopped || fail "container did not stop after kill"
+  capture srt delete "$id"
+  assert_rc 0 "delete"
+  assert_no_leftovers "$id"
+}
+
+run_case pipeline_and_jobs case_pipeline_and_jobs
+run_case trap_and_exit_code case_trap_and_exit_code
+run_case text_tools case_text_tools
+run_case errors_and_stderr case_errors_and_stderr
+run_case exit_by_signal case_exit_by_signal
+run_case only_sentry_tasks case_only_sentry_tasks
+finish

@@ -1,0 +1,389 @@
+// Shared helpers for the syscall conformance programs.
+//
+// Every program is built once and run twice: directly on the host and as the init process of
+// a Stockade sandbox (see run_in_sandbox.sh). Helpers here must therefore behave the same in
+// both places; the few differences that cannot be avoided are keyed on InSandbox().
+#pragma once
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace conformance {
+
+// Children killed by core-dumping signals (SIGSEGV, SIGABRT, ...) must not leave core files
+// behind. A soft RLIMIT_CORE of 1 byte prevents both file dumps (smaller than a page) and
+// piped ones (1 is the kernel's "no pipe dump" value); it is set once at program start.
+inline const bool kNoCoreDumps = [] {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_CORE, &rl) != 0) return false;
+  rl.rlim_cur = rl.rlim_max == 0 ? 0 : 1;
+  return setrlimit(RLIMIT_CORE, &rl) == 0;
+}();
+
+// True when run_in_sandbox.sh started us (it sets STOCKADE_CONFORMANCE_SANDBOX=1).
+inline bool InSandbox() {
+  const char* v = getenv("STOCKADE_CONFORMANCE_SANDBOX");
+  return v != nullptr && strcmp(v, "1") == 0;
+}
+
+// In a forked child gtest assertions are useless; CHILD_CHECK prints and exits 1.
+#define CHILD_CHECK(cond)                                                                  \
+  do {                                                                                     \
+    if (!(cond)) {                                                                         \
+      int e_ = errno;                                                                      \
+      dprintf(2, "%s:%d: CHILD_CHECK(%s) failed (errno=%d %s)\n", __FILE__, __LINE__, #cond, \
+              e_, strerror(e_));                                                           \
+      _exit(1);                                                                            \
+    }                                                                                      \
+  } while (0)
+
+// Child-side: a call that must fail with errno `err`.
+#define CHILD_CHECK_ERRNO(call, err)                                                          \
+  do {                                                                                        \
+    errno = 0;                                                                                \
+    long r_ = (long)(call);                                                                   \
+    int e_ = errno;                                                                           \
+    if (r_ != -1 || e_ != (err)) {                                                            \
+      dprintf(2, "%s:%d: %s returned %ld errno=%d (%s), want -1 errno=%d\n", __FILE__, __LINE__, \
+              #call, r_, e_, strerror(e_), (int)(err));                                       \
+      _exit(1);                                                                               \
+    }                                                                                         \
+  } while (0)
+
+// Parent-side: a call that must fail with errno `err`.
+#define EXPECT_ERRNO(err, call)                                                 \
+  do {                                                                          \
+    errno = 0;                                                                  \
+    long r_ = (long)(call);                                                     \
+    int e_ = errno;                                                             \
+    EXPECT_EQ(r_, -1) << #call;                                                 \
+    EXPECT_EQ(e_, (err)) << #call << ": got " << strerror(e_) << ", want " << strerror(err); \
+  } while (0)
+
+#define ASSERT_SYSCALL_OK(call)                                                            \
+  do {                                                                                     \
+    errno = 0;                                                                             \
+    long r_ = (long)(call);                                                                \
+    ASSERT_NE(r_, -1) << #call << ": " << strerror(errno);                                 \
+  } while (0)
+
+inline std::string DescribeStatus(int status) {
+  char buf[96];
+  if (WIFEXITED(status)) {
+    snprintf(buf, sizeof buf, "exited with %d", WEXITSTATUS(status));
+  } else if (WIFSIGNALED(status)) {
+    snprintf(buf, sizeof buf, "killed by signal %d (%s)", WTERMSIG(status),
+             strsignal(WTERMSIG(status)));
+  } else if (WIFSTOPPED(status)) {
+    snprintf(buf, sizeof buf, "stopped by signal %d", WSTOPSIG(status));
+  } else {
+    snprintf(buf, sizeof buf, "status 0x%x", status);
+  }
+  return buf;
+}
+
+// waitpid that retries EINTR; returns the raw status, or -1 on failure.
+inline int WaitStatus(pid_t pid, int options = 0) {
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(pid, &status, options);
+  } while (r == -1 && errno == EINTR);
+  return r == pid ? status : -1;
+}
+
+// Forks; the child runs fn (with a 60 s alarm as a hang guard) and _exits with its result.
+// Returns the child's pid; the caller reaps it.
+inline pid_t ForkChild(const std::function<int()>& fn) {
+  fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(60);
+    _exit(fn());
+  }
+  return pid;
+}
+
+// Forks, runs fn in the child, reaps it and returns the raw wait status.
+inline int RunInChild(const std::function<int()>& fn) {
+  pid_t pid = ForkChild(fn);
+  if (pid < 0) return -1;
+  return WaitStatus(pid);
+}
+
+#define EXPECT_EXITED(status, code)                                                   \
+  do {                                                                                \
+    int s_ = (status);                                                                \
+    EXPECT_TRUE(s_ != -1 && WIFEXITED(s_) && WEXITSTATUS(s_) == (code))               \
+        << "child " << conformance::DescribeStatus(s_) << ", want exit " << (code);   \
+  } while (0)
+
+#define EXPECT_SIGNALED(status, sig)                                                  \
+  do {                                                                                \
+    int s_ = (status);                                                                \
+    EXPECT_TRUE(s_ != -1 && WIFSIGNALED(s_) && WTERMSIG(s_) == (sig))                 \
+        << "child " << conformance::DescribeStatus(s_) << ", want signal " << (sig);  \
+  } while (0)
+
+// The child must exit 0.
+#define EXPECT_CHILD_OK(...) EXPECT_EXITED(conformance::RunInChild(__VA_ARGS__), 0)
+
+// An address that is certainly not mapped: a page that was mapped and then unmapped.
+inline void* UnmappedAddress() {
+  void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) abort();
+  munmap(p, 4096);
+  return p;
+}
+
+// An address in the first page, never mapped for an unprivileged-looking process.
+inline void* BadPointer() { return reinterpret_cast<void*>(1); }
+
+// Whether `cap` is in our effective set (raw capget; no libcap).
+inline bool HasCap(int cap) {
+  __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &hdr, data) != 0) return false;
+  return (data[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+// Restores a signal's disposition when it goes out of scope.
+class ScopedSigaction {
+ public:
+  ScopedSigaction(int sig, void (*handler)(int), int flags = 0) : sig_(sig) {
+    struct sigaction sa = {};
+    sa.sa_handler = handler;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    ok_ = sigaction(sig, &sa, &old_) == 0;
+  }
+  ScopedSigaction(int sig, void (*action)(int, siginfo_t*, void*), int flags = 0) : sig_(sig) {
+    struct sigaction sa = {};
+    sa.sa_sigaction = action;
+    sa.sa_flags = flags | SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    ok_ = sigaction(sig, &sa, &old_) == 0;
+  }
+  ScopedSigaction(int sig, const struct sigaction& sa) : sig_(sig) {
+    ok_ = sigaction(sig, &sa, &old_) == 0;
+  }
+  ~ScopedSigaction() { sigaction(sig_, &old_, nullptr); }
+  bool ok() const { return ok_; }
+  ScopedSigaction(const ScopedSigaction&) = delete;
+  ScopedSigaction& operator=(const ScopedSigaction&) = delete;
+
+ private:
+  int sig_;
+  bool ok_;
+  struct sigaction old_ = {};
+};
+
+// Restores the thread's signal mask when it goes out of scope.
+class ScopedSigmask {
+ public:
+  ScopedSigmask() { sigprocmask(SIG_SETMASK, nullptr, &old_); }
+  ScopedSigmask(int how, std::initializer_list<int> sigs) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : sigs) sigaddset(&set, s);
+    sigprocmask(how, &set, &old_);
+  }
+  ~ScopedSigmask() { sigprocmask(SIG_SETMASK, &old_, nullptr); }
+  ScopedSigmask(const ScopedSigmask&) = delete;
+  ScopedSigmask& operator=(const ScopedSigmask&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
+// Consumes a pending (blocked) signal so it cannot leak into later tests.
+inline void DrainSignal(int sig) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  struct timespec zero = {0, 0};
+  while (sigtimedwait(&set, nullptr, &zero) == sig) {
+  }
+}
+
+// Removes a directory tree (used for temp dirs only).
+inline void RemoveTree(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    if (DIR* d = opendir(path.c_str())) {
+      while (struct dirent* e = readdir(d)) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        RemoveTree(path + "/" + e->d_name);
+      }
+      closedir(d);
+    }
+    rmdir(path.c_str());
+  } else {
+    unlink(path.c_str());
+  }
+}
+
+// A fresh directory under /tmp, removed with everything in it at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/conformance.XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) abort();
+    path_ = tmpl;
+  }
+  ~TempDir() { RemoveTree(path_); }
+  const std::string& path() const { return path_; }
+  std::string Join(const std::string& name) const { return path_ + "/" + name; }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+ private:
+  std::string path_;
+};
+
+// Writes `data` to a new file at path with the given mode. Returns false on failure.
+inline bool WriteFile(const std::string& path, const std::string& data, mode_t mode = 0644) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return false;
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = write(fd, data.data() + off, data.size() - off);
+    if (n <= 0) {
+      close(fd);
+      return false;
+    }
+    off += n;
+  }
+  close(fd);
+  return chmod(path.c_str(), mode) == 0;
+}
+
+// Reads fd to EOF.
+inline std::string ReadAll(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+// Absolute path of the running test program (from AT_EXECFN), resolved once at startup
+// before any test changes the working directory.
+inline const std::string& SelfPath() {
+  static const std::string path = [] {
+    const char* fn = reinterpret_cast<const char*>(getauxval(AT_EXECFN));
+    std::string p = fn ? fn : "";
+    if (!p.empty() && p[0] != '/') {
+      char cwd[4096];
+      if (getcwd(cwd, sizeof cwd)) p = std::string(cwd) + "/" + p;
+    }
+    return p;
+  }();
+  return path;
+}
+
+// Resolved at startup, before any test changes the working directory.
+inline const bool kSelfPathResolved = !SelfPath().empty();
+
+// The static helper program built next to the test programs (syscall_helper.cc).
+inline std::string HelperPath() {
+  const std::string& self = SelfPath();
+  return self.substr(0, self.rfind('/') + 1) + "syscall_helper";
+}
+
+// Runs `argv` (argv[0] is the path) in a child with stdout captured; returns the raw wait
+// status and stores the output.
+inline int RunCapture(const std::vector<std::string>& args, std::string* out,
+                      const std::vector<std::string>& env = {}) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return -1;
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(60);
+    dup2(p[1], 1);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  close(p[1]);
+  std::string s = ReadAll(p[0]);
+  close(p[0]);
+  if (out) *out = s;
+  return WaitStatus(pid);
+}
+
+// Monotonic clock in nanoseconds.
+inline int64_t NowNs(clockid_t clock = CLOCK_MONOTONIC) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Fault catching: runs fn and reports which of SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP it
+// raised (0 if none), with the siginfo. Uses sigsetjmp/siglongjmp from the handler.
+struct FaultInfo {
+  int signo = 0;
+  int code = 0;
+  void* addr = nullptr;
+};
+
+namespace internal {
+inline thread_local sigjmp_buf fault_jmp;
+inline thread_local FaultInfo fault_info;
+inline void FaultHandler(int sig, siginfo_t* si, void*) {
+  fault_info.signo = sig;
+  fault_info.code = si->si_code;
+  fault_info.addr = si->si_addr;
+  siglongjmp(fault_jmp, 1);
+}
+}  // namespace internal
+
+inline FaultInfo CatchFault(const std::function<void()>& fn) {
+  static const int kSigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP};
+  struct sigaction sa = {}, old[5];
+  sa.sa_sigaction = internal::FaultHandler;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  for (int i = 0; i < 5; i++) sigaction(kSigs[i], &sa, &old[i]);
+  internal::fault_info = FaultInfo{};
+  if (sigsetjmp(internal::fault_jmp, 1) == 0) {
+    fn();
+  }
+  FaultInfo result = internal::fault_info;
+  for (int i = 0; i < 5; i++) sigaction(kSigs[i], &old[i], nullptr);
+  return result;
+}
+
+}  // namespace conformance
