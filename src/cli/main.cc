@@ -83,7 +83,7 @@ int Main(int argc, char** argv) {
   CLI::App app{"Stockade: a sandboxed OCI container runtime", "stockade"};
   app.set_version_flag("-v,--version",
                        std::string("stockade version ") + kVersion +
-                           "\nspec: 1.2.0\nplatforms: native\n");
+                           "\nspec: 1.2.0\nplatforms: native, ptrace\n");
   app.require_subcommand(1);
   app.fallthrough();
   app.add_option("--root", ctx.globals.root, "state directory")->default_val(

@@ -83,7 +83,41 @@ case_only_sentry_tasks() {
   assert_no_leftovers "$id"
 }
 
+case_controller_operations() {
+  local id b
+  id=$(cid ops)
+  b=$(mkbundle "$id" sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done')
+  capture srt run -d -b "$b" "$id"
+  assert_rc 0 "run -d"
+  wait_until 10 status_is "$id" running || fail "container did not start"
+  capture srt exec "$id" sh -c 'echo exec-out; echo exec-err >&2; exit 3'
+  assert_rc 3 "exec exit code"
+  assert_eq exec-out "$OUT" "exec stdout"
+  assert_eq exec-err "$ERR" "exec stderr"
+  capture srt exec -d "$id" sleep 0.2
+  assert_rc 0 "exec --detach"
+  capture srt pause "$id"
+  assert_rc 0 "pause"
+  assert_eq paused "$(status_of "$id")" "state after pause"
+  capture srt resume "$id"
+  assert_rc 0 "resume"
+  assert_eq running "$(status_of "$id")" "state after resume"
+  capture srt ps --format json "$id"
+  assert_rc 0 "ps --format json"
+  assert_json "$OUT" 'index(1) != null' "init is PID 1 in the sandbox"
+  capture srt kill "$id" USR1
+  assert_rc 0 "kill USR1"
+  wait_until 10 status_is "$id" stopped || fail "container did not exit on its USR1 trap"
+  capture srt wait "$id"
+  assert_rc 0 "wait"
+  assert_json "$OUT" '.exitStatus == 9' "wait reports the container's exit code"
+  capture srt delete "$id"
+  assert_rc 0 "delete"
+  assert_no_leftovers "$id"
+}
+
 run_case pipeline_and_jobs case_pipeline_and_jobs
+run_case controller_operations case_controller_operations
 run_case trap_and_exit_code case_trap_and_exit_code
 run_case text_tools case_text_tools
 run_case errors_and_stderr case_errors_and_stderr

@@ -81,7 +81,7 @@ void Task::Kick() {
 bool Task::Interrupted() {
   std::lock_guard<std::mutex> l(kernel->mu);
   if (exit_requested || tg->exiting) return true;
-  uint64_t allowed = ~sigmask | kUnblockable;
+  uint64_t allowed = ~sigmask | kUnblockable | sigwait_set;
   return ((pending.set | tg->pending.set) & allowed) != 0;
 }
 
@@ -249,9 +249,12 @@ static bool PrepareSignalLocked(Kernel* k, ThreadGroup* tg, const siginfo_t& inf
                                 uint64_t target_mask) {
   int sig = info.si_signo;
   const SigAction& a = tg->handlers->actions[sig];
+  // Blocked signals are never dropped: the handler may change before they
+  // are unblocked (Linux's sig_ignored).
+  bool blocked = (target_mask & SigBit(sig)) != 0;
   // The PID namespace's init gets only signals it handles; the host (its
   // ancestor namespace) may also force SIGKILL and SIGSTOP.
-  if (tg == k->init() && a.handler == reinterpret_cast<uint64_t>(SIG_DFL) &&
+  if (tg == k->init() && !blocked && a.handler == reinterpret_cast<uint64_t>(SIG_DFL) &&
       !(from_host && (sig == SIGKILL || sig == SIGSTOP))) {
     return false;
   }
@@ -279,7 +282,7 @@ static bool PrepareSignalLocked(Kernel* k, ThreadGroup* tg, const siginfo_t& inf
     tg->pending.Remove(SigBit(SIGCONT));
     for (Task* t : tg->tasks) t->pending.Remove(SigBit(SIGCONT));
   }
-  if (sig != SIGKILL && IgnoredByAction(a, sig) && !(target_mask & SigBit(sig))) return false;
+  if (sig != SIGKILL && IgnoredByAction(a, sig) && !blocked) return false;
   return true;
 }
 
@@ -288,7 +291,7 @@ int Kernel::SendToGroupLocked(ThreadGroup* tg, const siginfo_t& info, bool from_
   if (sig < 0 || sig > kMaxSignal) return -EINVAL;
   if (sig == 0 || tg->zombie || tg->exiting) return 0;
   uint64_t all_block = ~0ull;
-  for (Task* t : tg->tasks) all_block &= t->sigmask;
+  for (Task* t : tg->tasks) all_block &= t->sigmask | t->sigwait_set;
   if (!PrepareSignalLocked(this, tg, info, from_host, all_block)) return 0;
   if (sig == SIGKILL) {
     BeginGroupExitLocked(tg, SignalStatus(SIGKILL, false));
@@ -297,7 +300,7 @@ int Kernel::SendToGroupLocked(ThreadGroup* tg, const siginfo_t& info, bool from_
   tg->pending.Add(info);
   // Wake one task that can take it (Linux's complete_signal), else all.
   for (Task* t : tg->tasks) {
-    if (!(t->sigmask & SigBit(sig))) {
+    if (!(t->sigmask & SigBit(sig)) || (t->sigwait_set & SigBit(sig))) {
       t->Kick();
       return 0;
     }
@@ -310,7 +313,7 @@ int Kernel::SendToTaskLocked(Task* t, const siginfo_t& info, bool from_host) {
   if (sig < 0 || sig > kMaxSignal) return -EINVAL;
   ThreadGroup* tg = t->tg;
   if (sig == 0 || tg->zombie || tg->exiting) return 0;
-  if (!PrepareSignalLocked(this, tg, info, from_host, t->sigmask)) return 0;
+  if (!PrepareSignalLocked(this, tg, info, from_host, t->sigmask | t->sigwait_set)) return 0;
   if (sig == SIGKILL) {
     BeginGroupExitLocked(tg, SignalStatus(SIGKILL, false));
     return 0;

@@ -95,6 +95,7 @@ class ThreadGroup {
   int sid = 0;
   bool execed = false;
   bool subreaper = false;
+  bool dumpable = true;
   Credentials creds;
   struct rlimit rlimits[RLIM_NLIMITS];
 
@@ -143,6 +144,7 @@ class Task : public vfs::Waiter {
 
   // Signal state, guarded by Kernel::mu.
   uint64_t sigmask = 0;
+  uint64_t sigwait_set = 0;  // rt_sigtimedwait: blocked signals that still end a wait
   std::optional<uint64_t> saved_mask;  // restored after a handler (sigsuspend, ppoll)
   PendingSignals pending;
   stack_t altstack{nullptr, SS_DISABLE, 0};

@@ -255,10 +255,45 @@ void HandleFault(Task& t, const siginfo_t& host) {
   t.kernel->ForceSignalLocked(&t, info);
 }
 
+// The robust futex list (set_robust_list): mutexes the dying thread holds
+// are marked FUTEX_OWNER_DIED and one waiter is woken, as Linux's
+// exit_robust_list does.
+void ExitRobustList(Task& t) {
+  if (!t.robust_list || !t.mm) return;
+  struct Head {
+    uint64_t next;
+    int64_t futex_offset;
+    uint64_t op_pending;
+  } head;
+  if (!t.mm->CopyIn(t.robust_list, &head, sizeof head).ok()) return;
+  auto release = [&](uint64_t entry) {
+    uint64_t uaddr = entry + static_cast<uint64_t>(head.futex_offset);
+    uint32_t word;
+    if (!t.mm->CopyIn(uaddr, &word, 4).ok()) return;
+    if ((word & 0x3fffffff) != static_cast<uint32_t>(t.tid)) return;  // FUTEX_TID_MASK
+    uint32_t died = (word & 0x80000000u) | 0x40000000u;  // keep FUTEX_WAITERS, set OWNER_DIED
+    if (!t.mm->CopyOut(uaddr, &died, 4).ok()) return;
+    if (word & 0x80000000u) {
+      t.kernel->futexes.Wake({reinterpret_cast<uintptr_t>(t.mm.get()), uaddr}, 1, ~0u);
+      auto off = t.mm->FileOffsetOf(uaddr);
+      if (off.ok()) t.kernel->futexes.Wake({0, *off}, 1, ~0u);
+    }
+  };
+  uint64_t entry = head.next & ~1ull;
+  for (int i = 0; i < 2048 && entry && entry != t.robust_list; i++) {
+    uint64_t next;
+    if (!t.mm->CopyIn(entry, &next, 8).ok()) break;
+    if (entry != (head.op_pending & ~1ull)) release(entry);
+    entry = next & ~1ull;
+  }
+  if (head.op_pending & ~1ull) release(head.op_pending & ~1ull);
+}
+
 }  // namespace
 
 void ExitTask(Task& t) {
   Kernel* k = t.kernel;
+  ExitRobustList(t);
   // CLONE_CHILD_CLEARTID: pthread_join waits on this futex.
   if (t.clear_child_tid && t.mm) {
     uint32_t zero = 0;

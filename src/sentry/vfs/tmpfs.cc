@@ -57,7 +57,7 @@ uint8_t DirentType(mode_t m) {
 }
 
 // An open regular file or directory of a TmpFs.
-class TmpFile : public File {
+class TmpFile : public File, public mm::Mappable {
  public:
   TmpFile(std::shared_ptr<TmpFs> fs, std::shared_ptr<TmpInode> n, int flags)
       : File(flags), fs_(std::move(fs)), n_(std::move(n)) {}
@@ -144,6 +144,20 @@ class TmpFile : public File {
     return Ok();
   }
   short Readiness(short events) override { return events & (POLLIN_ | POLLOUT_); }
+
+  Result<std::shared_ptr<mm::Mappable>> Mappable() override {
+    if (!S_ISREG(n_->mode)) return Error(ENODEV, "");
+    return std::shared_ptr<mm::Mappable>(std::static_pointer_cast<TmpFile>(shared_from_this()));
+  }
+  // mm::Mappable: private mappings copy these bytes, shared ones write back.
+  Result<size_t> ReadAt(uint64_t off, void* buf, size_t len) override { return PRead(buf, len, off); }
+  Result<size_t> WriteAt(uint64_t off, const void* buf, size_t len) override { return PWrite(buf, len, off); }
+  Result<uint64_t> Size() override {
+    std::lock_guard<std::mutex> l(fs_->mu());
+    return static_cast<uint64_t>(n_->data.size());
+  }
+  std::string MapsName() const override { return path; }
+  ino_t MapsIno() const override { return n_->ino; }
 
  private:
   std::shared_ptr<TmpFs> fs_;
@@ -297,6 +311,8 @@ Result<std::shared_ptr<File>> TmpFs::Open(const std::string& path, const OpenReq
       n = *found;
     } else if (found.error().code() == ENOENT && (req.flags & O_CREAT)) {
       ASSIGN_OR_RETURN(auto p, ParentLocked(path));
+      // O_CREAT|O_EXCL never follows a final symlink: a dangling one exists.
+      if ((req.flags & O_EXCL) && p.first->children.count(p.second)) return Error(EEXIST, "");
       if (p.first->children.count(p.second)) {
         // A dangling symlink as the last component: Linux creates its target;
         // we keep to this file system and refuse.

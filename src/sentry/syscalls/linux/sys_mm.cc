@@ -20,6 +20,8 @@ int64_t Mmap(Task& t, const SyscallArgs& a) {
   int type = flags & MAP_SHARED_VALIDATE;
   if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE) return -EINVAL;
   if (type == MAP_SHARED_VALIDATE && (flags & ~kKnown)) return -EOPNOTSUPP;
+  // Anonymous memory is MAP_SHARED or MAP_PRIVATE only (do_mmap's switch).
+  if ((flags & MAP_ANONYMOUS) && type == MAP_SHARED_VALIDATE) return -EINVAL;
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | 0x8 /* PROT_SEM */ | PROT_GROWSDOWN | PROT_GROWSUP)) return -EINVAL;
   if (len == 0) return -EINVAL;
   if (off & (mm::kPageSize - 1)) return -EINVAL;
@@ -41,6 +43,9 @@ int64_t Mmap(Task& t, const SyscallArgs& a) {
     // A shared mapping of a read-only file may never become writable.
     if (r.shared && !f->writable()) r.max_prot = PROT_READ | PROT_EXEC;
   }
+  // RLIMIT_AS as it is now (setrlimit may have changed it since exec).
+  uint64_t as_limit = t.rlimit_cur(RLIMIT_AS);
+  t.memory().SetAddressLimit(as_limit == RLIM_INFINITY ? 0 : as_limit);
   SYS_ASSIGN(uint64_t at, t.memory().Map(r));
   return static_cast<int64_t>(at);
 }

@@ -142,6 +142,10 @@ int64_t Capget(Task& t, const SyscallArgs& a) {
     return a[1] ? -EINVAL : 0;
   }
   if (hdr.pid < 0) return -EINVAL;
+  if (hdr.pid != 0) {
+    std::lock_guard<std::mutex> l(t.kernel->mu);
+    if (!t.kernel->TaskByTidLocked(hdr.pid)) return -ESRCH;
+  }
   if (!a[1]) return 0;
   const auto& c = t.creds();
   __user_cap_data_struct d[2] = {};
@@ -337,9 +341,13 @@ int64_t Prctl(Task& t, const SyscallArgs& a) {
       return 0;
     }
     case PR_GET_DUMPABLE:
-      return 1;
-    case PR_SET_DUMPABLE:
-      return a[1] <= 1 ? 0 : -EINVAL;
+      return t.tg->dumpable ? 1 : 0;
+    case PR_SET_DUMPABLE: {
+      if (a[1] > 1) return -EINVAL;
+      std::lock_guard<std::mutex> l(t.kernel->mu);
+      t.tg->dumpable = a[1] == 1;
+      return 0;
+    }
     case PR_SET_NO_NEW_PRIVS: {
       if (a[1] != 1 || a[2] || a[3] || a[4]) return -EINVAL;
       std::lock_guard<std::mutex> l(t.kernel->mu);
@@ -789,9 +797,17 @@ int64_t Getcpu(Task& t, const SyscallArgs& a) {
   return 0;
 }
 
+// The task's host thread answers getcpu, so affinity is applied to it.
+bool TaskExists(Task& t, int pid) {
+  if (pid == 0) return true;
+  std::lock_guard<std::mutex> l(t.kernel->mu);
+  return t.kernel->TaskByTidLocked(pid) != nullptr;
+}
+
 int64_t SchedGetaffinity(Task& t, const SyscallArgs& a) {
   uint64_t len = a[1];
   if (len < 8 || (len & 7)) return -EINVAL;
+  if (!TaskExists(t, static_cast<int>(a[0]))) return -ESRCH;
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) != 0) return -errno;
@@ -804,10 +820,33 @@ int64_t SchedSetaffinity(Task& t, const SyscallArgs& a) {
   cpu_set_t set;
   CPU_ZERO(&set);
   SYS_TRY(t.memory().CopyIn(a[2], &set, std::min<uint64_t>(a[1], sizeof set)));
-  return CPU_COUNT(&set) ? 0 : -EINVAL;
+  if (!TaskExists(t, static_cast<int>(a[0]))) return -ESRCH;
+  if (!CPU_COUNT(&set)) return -EINVAL;
+  if (static_cast<int>(a[0]) == 0 || static_cast<int>(a[0]) == t.tid) {
+    if (sched_setaffinity(0, sizeof set, &set) != 0) return -errno;
+  }
+  return 0;
 }
 
-int64_t SchedGetscheduler(Task&, const SyscallArgs& a) { return static_cast<int>(a[0]) < 0 ? -EINVAL : SCHED_OTHER; }
+int64_t SchedPriorityMax(Task&, const SyscallArgs& a) {
+  switch (static_cast<int>(a[0])) {
+    case SCHED_FIFO: case SCHED_RR: return 99;
+    case SCHED_OTHER: case SCHED_BATCH: case SCHED_IDLE: case 6 /* SCHED_DEADLINE */: return 0;
+  }
+  return -EINVAL;
+}
+int64_t SchedPriorityMin(Task&, const SyscallArgs& a) {
+  switch (static_cast<int>(a[0])) {
+    case SCHED_FIFO: case SCHED_RR: return 1;
+    case SCHED_OTHER: case SCHED_BATCH: case SCHED_IDLE: case 6: return 0;
+  }
+  return -EINVAL;
+}
+
+int64_t SchedGetscheduler(Task& t, const SyscallArgs& a) {
+  if (static_cast<int>(a[0]) < 0) return -EINVAL;
+  return TaskExists(t, static_cast<int>(a[0])) ? SCHED_OTHER : -ESRCH;
+}
 int64_t SchedGetparam(Task& t, const SyscallArgs& a) {
   int zero = 0;
   SYS_TRY(t.memory().CopyOut(a[1], &zero, 4));
@@ -888,6 +927,8 @@ void RegisterProcessSyscalls(Kernel& k) {
   k.SetSyscall(SYS_sched_setaffinity, SchedSetaffinity);
   k.SetSyscall(SYS_sched_getscheduler, SchedGetscheduler);
   k.SetSyscall(SYS_sched_getparam, SchedGetparam);
+  k.SetSyscall(SYS_sched_get_priority_max, SchedPriorityMax);
+  k.SetSyscall(SYS_sched_get_priority_min, SchedPriorityMin);
   k.SetSyscall(SYS_getpriority, Getpriority);
   k.SetSyscall(SYS_setpriority, Setpriority);
   k.SetSyscall(SYS_personality, Personality);

@@ -289,18 +289,16 @@ int64_t RtSigtimedwait(Task& t, const SyscallArgs& a) {
         return si.si_signo;
       }
     }
-    // Block() returns when any unblocked signal is pending; signals in
-    // `set` that are blocked must wake us too.
-    uint64_t saved;
+    // The signals stay blocked (so they queue, even for init); sigwait_set
+    // makes them end the wait.
     {
       std::lock_guard<std::mutex> l(t.kernel->mu);
-      saved = t.sigmask;
-      t.sigmask &= ~set;
+      t.sigwait_set = set;
     }
     vfs::BlockResult r = t.Block(deadline);
     {
       std::lock_guard<std::mutex> l(t.kernel->mu);
-      t.sigmask = saved;
+      t.sigwait_set = 0;
       siginfo_t si;
       if (t.pending.Take(set, &si) || t.tg->pending.Take(set, &si)) {
         if (a[1] && !t.memory().CopyOut(a[1], &si, sizeof si).ok()) return -EFAULT;

@@ -1,0 +1,1842 @@
+// File-family system calls: reads and writes, descriptors, opening, paths,
+// metadata, directories and pipes.
+//
+// Conventions:
+//  - Application memory is touched only through t.memory(); data moves
+//    through a bounce buffer of at most kChunk bytes per host operation, and
+//    regular-file I/O loops over chunks up to MAX_RW_COUNT as Linux does.
+//  - DAC permission checks happen here (the file systems below do not make
+//    them for the container's credentials); a task with CAP_DAC_OVERRIDE and
+//    CAP_FOWNER skips them, as root does in Linux.
+//  - Path resolution is lexical (kernel::AbsolutePath) except where the
+//    result is kept (chdir) or names a file system (statfs): there symlinks
+//    are resolved component by component (RealPath).
+#include <dirent.h>
+#include <linux/capability.h>
+#include <linux/falloc.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <utime.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "abi/linux/errno.h"
+#include "sentry/syscalls/linux/sys_common.h"
+#include "sentry/vfs/host_file.h"
+#include "sentry/vfs/host_fs.h"
+#include "sentry/vfs/pipe.h"
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+namespace stockade::sentry::syscalls {
+namespace {
+
+// --- Constants (kernel values; glibc hides some of them on x86-64) ----------
+
+constexpr uint64_t kMaxRwCount = 0x7ffff000;      // MAX_RW_COUNT
+constexpr size_t kChunk = 1 << 20;                // bounce buffer per host op
+constexpr uint64_t kTaskSize = 0x7ffffffff000ull;  // TASK_SIZE_MAX (4-level paging)
+constexpr uint64_t kUioMaxIov = 1024;
+
+constexpr int kOLargefile = 0100000;  // glibc defines O_LARGEFILE as 0 on x86-64
+constexpr int kOTmpfileBit = 020000000;  // __O_TMPFILE
+constexpr int kOTmpfile = kOTmpfileBit | O_DIRECTORY;
+constexpr int kOSyncBit = 04000000;  // __O_SYNC
+constexpr uint64_t kValidOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
+                                     O_DSYNC | O_ASYNC | O_DIRECT | kOLargefile | O_DIRECTORY | O_NOFOLLOW |
+                                     O_NOATIME | O_CLOEXEC | kOSyncBit | O_PATH | kOTmpfileBit;
+constexpr int kOPathFlags = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
+constexpr uint64_t kValidResolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |
+                                   RESOLVE_IN_ROOT | 0x20 /* RESOLVE_CACHED */;
+
+constexpr unsigned kCloseRangeUnshare = 1u << 1;
+constexpr unsigned kCloseRangeCloexec = 1u << 2;
+
+constexpr unsigned kRenameNoreplace = 1, kRenameExchange = 2, kRenameWhiteout = 4;
+
+constexpr int kRwfHipri = 0x1, kRwfDsync = 0x2, kRwfSync = 0x4;
+
+constexpr int kMaxSymlinks = 40;
+constexpr uint64_t kPipeMaxSize = 1048576;  // /proc/sys/fs/pipe-max-size
+
+// --- Small helpers -------------------------------------------------------------
+
+// Most file syscalls take an unsigned int fd; a value past INT_MAX becomes a
+// negative int, which no table entry has (EBADF).
+int Fd(uint64_t v) { return static_cast<int>(static_cast<uint32_t>(v)); }
+// *at calls take an int dirfd (AT_FDCWD is negative).
+int DirFd(uint64_t v) { return static_cast<int>(v); }
+
+bool AccessOk(uint64_t addr, uint64_t len) { return len <= kTaskSize && addr <= kTaskSize - len; }
+
+bool IsPath(const vfs::File& f) { return (f.flags() & O_PATH) != 0; }
+
+// A path argument: EFAULT, ENAMETOOLONG past PATH_MAX or for a component
+// longer than NAME_MAX (which Linux finds while walking the path; checked up
+// front here, so it wins over an ENOENT for an earlier component).
+Result<std::string> CopyPath(Task& t, uint64_t addr) {
+  ASSIGN_OR_RETURN(std::string p, kernel::CopyInPath(t, addr));
+  size_t i = 0;
+  while (i < p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    if (j - i > NAME_MAX) return Error(ENAMETOOLONG, "");
+    i = j + 1;
+  }
+  return p;
+}
+
+kernel::Credentials Creds(Task& t) {
+  std::lock_guard<std::mutex> l(t.kernel->mu);
+  return t.creds();
+}
+
+mode_t Umask(Task& t) {
+  std::lock_guard<std::mutex> l(t.fs->mu);
+  return t.fs->umask;
+}
+
+// Writing to a pipe with no readers: SIGPIPE for the writer, as pipe_write
+// does (send_sig with SEND_SIG_NOINFO).
+void SendSigpipe(Task& t) {
+  std::lock_guard<std::mutex> l(t.kernel->mu);
+  siginfo_t si{};
+  si.si_signo = SIGPIPE;
+  si.si_code = SI_USER;
+  si.si_pid = t.tg->tgid;
+  si.si_uid = t.creds().ruid;
+  t.kernel->SendToTaskLocked(&t, si);
+}
+
+bool HasTrailingSlash(const std::string& p) { return p.size() > 1 && p.back() == '/'; }
+
+// The last component of a path as given (before cleaning), trailing slashes
+// ignored: rmdir/rename refuse "." and "..".
+std::string LastComponent(const std::string& p) {
+  size_t end = p.find_last_not_of('/');
+  if (end == std::string::npos) return "/";
+  size_t start = p.rfind('/', end);
+  return p.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+}
+
+struct Resolved {
+  std::string abs;
+  std::shared_ptr<vfs::Filesystem> fs;
+  std::string rel;
+};
+
+Result<Resolved> Resolve(Task& t, int dirfd, const std::string& path, bool allow_empty = false) {
+  ASSIGN_OR_RETURN(std::string abs, kernel::AbsolutePath(t, dirfd, path, allow_empty));
+  if (abs.empty() || abs[0] != '/') return Error(ENOENT, "");  // e.g. a pipe's "pipe:[N]"
+  auto [fs, rel] = kernel::ResolveMount(t, abs);
+  if (!fs) return Error(ENOENT, "");
+  return Resolved{std::move(abs), std::move(fs), std::move(rel)};
+}
+
+Result<Resolved> ResolveAbs(Task& t, const std::string& abs) { return Resolve(t, AT_FDCWD, abs); }
+
+std::vector<std::string> Components(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// Resolves the symlinks of a clean absolute container path component by
+// component through the mount table (so a link may lead into another mount),
+// with ".." taken physically after each link, as Linux's namei does.
+Result<std::string> RealPath(Task& t, const std::string& abs, bool follow_last) {
+  std::deque<std::string> todo;
+  for (auto& c : Components(abs)) todo.push_back(std::move(c));
+  std::string done = "/";
+  int links = 0;
+  while (!todo.empty()) {
+    std::string c = std::move(todo.front());
+    todo.pop_front();
+    if (c == ".") continue;
+    if (c == "..") {
+      done = vfs::SplitPath(done).first;
+      continue;
+    }
+    std::string next = done;
+    if (next.back() != '/') next.push_back('/');
+    next.append(c);
+    bool last = todo.empty();
+    auto [fs, rel] = kernel::ResolveMount(t, next);
+    if (!fs) return Error(ENOENT, "");
+    ASSIGN_OR_RETURN(struct stat st, fs->Stat(rel, false));
+    if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
+      if (++links > kMaxSymlinks) return Error(ELOOP, "");
+      ASSIGN_OR_RETURN(std::string target, fs->ReadLink(rel));
+      if (target.empty()) return Error(ENOENT, "");
+      if (target[0] == '/') done.assign(1, '/');
+      auto parts = Components(target);
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_front(*it);
+      continue;
+    }
+    if (!last && !S_ISDIR(st.st_mode)) return Error(ENOTDIR, "");
+    done = std::move(next);
+  }
+  return done;
+}
+
+// --- Permissions ---------------------------------------------------------------
+
+bool InGroup(const kernel::Credentials& c, gid_t gid, bool real = false) {
+  if (gid == (real ? c.rgid : c.fsgid)) return true;
+  return std::find(c.groups.begin(), c.groups.end(), gid) != c.groups.end();
+}
+
+bool Privileged(const kernel::Credentials& c) { return c.HasCap(CAP_DAC_OVERRIDE) && c.HasCap(CAP_FOWNER); }
+
+// generic_permission: `want` is a mask of 4 (read), 2 (write), 1 (exec or
+// search). `real`: access(2)'s check with the real IDs (root keeps its
+// permitted capabilities, anyone else has none).
+Status CheckPerm(const kernel::Credentials& c, const struct stat& st, int want, bool real = false) {
+  if (want == 0) return Ok();
+  uid_t uid = real ? c.ruid : c.fsuid;
+  uint64_t caps = real ? (c.ruid == 0 ? c.cap_permitted : 0) : c.cap_effective;
+  auto has = [&](int cap) { return ((caps >> cap) & 1) != 0; };
+  int bits;
+  if (uid == st.st_uid) {
+    bits = (st.st_mode >> 6) & 7;
+  } else if (InGroup(c, st.st_gid, real)) {
+    bits = (st.st_mode >> 3) & 7;
+  } else {
+    bits = st.st_mode & 7;
+  }
+  if ((bits & want) == want) return Ok();
+  bool dir = S_ISDIR(st.st_mode);
+  if (has(CAP_DAC_OVERRIDE) && (!(want & 1) || dir || (st.st_mode & 0111))) return Ok();
+  if (has(CAP_DAC_READ_SEARCH) && !(want & 2) && (dir || want == 4)) return Ok();
+  return Error(EACCES, "");
+}
+
+// Write and search permission on the directory that holds `abs`; with
+// `victim` (an entry being removed or renamed) also the sticky-bit rule.
+Status CheckDirWrite(Task& t, const kernel::Credentials& c, const std::string& abs,
+                     const struct stat* victim = nullptr) {
+  if (Privileged(c)) return Ok();
+  std::string parent = vfs::SplitPath(abs).first;
+  auto [fs, rel] = kernel::ResolveMount(t, parent);
+  if (!fs) return Error(ENOENT, "");
+  ASSIGN_OR_RETURN(struct stat dst, fs->Stat(rel, true));
+  TRY(CheckPerm(c, dst, 3));
+  if (victim && (dst.st_mode & S_ISVTX) && c.fsuid != victim->st_uid && c.fsuid != dst.st_uid &&
+      !c.HasCap(CAP_FOWNER)) {
+    return Error(EPERM, "");
+  }
+  return Ok();
+}
+
+bool OwnerOrCapable(const kernel::Credentials& c, const struct stat& st) {
+  return c.fsuid == st.st_uid || c.HasCap(CAP_FOWNER);
+}
+
+// --- I/O core --------------------------------------------------------------
+
+struct Seg {
+  uint64_t addr;
+  uint64_t len;
+};
+
+struct IoVec {
+  std::vector<Seg> segs;
+  uint64_t total = 0;
+};
+
+// import_iovec: at most UIO_MAXIOV entries, no negative lengths, each range
+// in the user address space; the total is clamped to MAX_RW_COUNT.
+Result<IoVec> ImportIovec(Task& t, uint64_t addr, uint64_t cnt) {
+  IoVec v;
+  if (cnt > kUioMaxIov) return Error(EINVAL, "");
+  if (cnt == 0) return v;
+  std::vector<struct iovec> raw(cnt);
+  TRY(t.memory().CopyIn(addr, raw.data(), cnt * sizeof(struct iovec)));
+  for (const auto& r : raw) {
+    if (static_cast<int64_t>(r.iov_len) < 0) return Error(EINVAL, "");
+  }
+  for (const auto& r : raw) {
+    uint64_t base = reinterpret_cast<uint64_t>(r.iov_base);
+    uint64_t len = r.iov_len;
+    if (!AccessOk(base, len)) return Error(EFAULT, "");
+    if (len > kMaxRwCount - v.total) len = kMaxRwCount - v.total;
+    v.total += len;
+    if (len) v.segs.push_back({base, len});
+  }
+  return v;
+}
+
+// A read/write cursor over the application's segments.
+class SegCursor {
+ public:
+  explicit SegCursor(const std::vector<Seg>& s) : s_(s) {}
+
+  // Copies up to n bytes out; returns how many reached the application.
+  size_t Out(Task& t, const char* buf, size_t n) {
+    size_t done = 0;
+    while (done < n && i_ < s_.size()) {
+      uint64_t left = s_[i_].len - off_;
+      if (left == 0) {
+        i_++;
+        off_ = 0;
+        continue;
+      }
+      size_t k = static_cast<size_t>(std::min<uint64_t>(left, n - done));
+      size_t c = t.memory().CopyOutPartial(s_[i_].addr + off_, buf + done, k);
+      done += c;
+      off_ += c;
+      if (c < k) break;
+    }
+    return done;
+  }
+  // Copies up to n bytes in; returns how many could be read.
+  size_t In(Task& t, char* buf, size_t n) {
+    size_t done = 0;
+    while (done < n && i_ < s_.size()) {
+      uint64_t left = s_[i_].len - off_;
+      if (left == 0) {
+        i_++;
+        off_ = 0;
+        continue;
+      }
+      size_t k = static_cast<size_t>(std::min<uint64_t>(left, n - done));
+      size_t c = t.memory().CopyInPartial(s_[i_].addr + off_, buf + done, k);
+      done += c;
+      off_ += c;
+      if (c < k) break;
+    }
+    return done;
+  }
+
+ private:
+  const std::vector<Seg>& s_;
+  size_t i_ = 0;
+  uint64_t off_ = 0;
+};
+
+std::unique_ptr<char[]> Bounce(uint64_t total) {
+  return std::make_unique_for_overwrite<char[]>(static_cast<size_t>(std::max<uint64_t>(1, std::min<uint64_t>(total, kChunk))));
+}
+
+// Whether more than one chunk may be read in a row without blocking: regular
+// files (and block devices) only; streams return what they have.
+bool Seekable(vfs::File& f) {
+  auto st = f.Stat();
+  return st.ok() && (S_ISREG(st->st_mode) || S_ISBLK(st->st_mode));
+}
+
+// HostFile reads and writes a host stream directly once O_NONBLOCK is set,
+// but the host FD stays blocking (it may be shared with the host side of
+// stdio, so the flag is not pushed down). Checking readiness first keeps the
+// task thread from blocking in the host's read(2)/write(2). (Racy against
+// another reader of the same host stream; good enough until host streams get
+// their own non-blocking FDs.)
+bool HostStreamWouldBlock(vfs::File& f, short events) {
+  if (!(f.flags() & O_NONBLOCK)) return false;
+  auto* h = dynamic_cast<vfs::HostFile*>(&f);
+  if (!h) return false;
+  struct stat st;
+  if (fstat(h->host_fd(), &st) < 0) return false;
+  if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode)) return false;
+  struct pollfd p = {h->host_fd(), events, 0};
+  return poll(&p, 1, 0) == 0;
+}
+
+// Reads into `segs` (`total` bytes, already clamped) from the file position,
+// or at `off` for the p* calls. `call_if_empty`: read(2) passes a zero length
+// to the file (a directory still answers EISDIR); the vectored calls do not.
+int64_t DoRead(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t total, std::optional<uint64_t> off,
+               bool call_if_empty) {
+  if (total == 0) {
+    if (!call_if_empty) return 0;
+    char dummy;
+    auto r = off ? f.PRead(&dummy, 0, *off) : f.Read(t, &dummy, 0);
+    if (!r.ok()) return Err(r.error());
+    return 0;
+  }
+  if (!off && HostStreamWouldBlock(f, POLLIN)) return -EAGAIN;
+  auto buf = Bounce(total);
+  SegCursor cur(segs);
+  uint64_t done = 0;
+  bool checked_seekable = false;
+  while (done < total) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(total - done, kChunk));
+    auto r = off ? f.PRead(buf.get(), n, *off + done) : f.Read(t, buf.get(), n);
+    if (!r.ok()) {
+      if (done) break;
+      return Err(r.error());
+    }
+    size_t got = *r;
+    size_t copied = cur.Out(t, buf.get(), got);
+    if (copied < got) {
+      // The application's buffer ended early: give back what it did not take
+      // where the file has a position to rewind (streams lose it, as the
+      // data could not be put back anyway).
+      if (!off) (void)f.Seek(-static_cast<int64_t>(got - copied), SEEK_CUR);
+      done += copied;
+      if (done == 0) return -EFAULT;
+      break;
+    }
+    done += got;
+    if (got < n) break;
+    if (done < total && !off) {
+      if (!checked_seekable) {
+        if (!Seekable(f)) break;
+        checked_seekable = true;
+      }
+    }
+  }
+  return static_cast<int64_t>(done);
+}
+
+int64_t DoWrite(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t total, std::optional<uint64_t> off,
+                bool call_if_empty) {
+  if (total == 0) {
+    if (!call_if_empty) return 0;
+    // pipe_write returns 0 for an empty write before looking at readers.
+    if (dynamic_cast<vfs::PipeFile*>(&f)) return 0;
+    char dummy = 0;
+    auto r = off ? f.PWrite(&dummy, 0, *off) : f.Write(t, &dummy, 0);
+    if (!r.ok()) {
+      if (r.error().code() == EPIPE) SendSigpipe(t);
+      return Err(r.error());
+    }
+    return 0;
+  }
+  if (!off && HostStreamWouldBlock(f, POLLOUT)) return -EAGAIN;
+  auto buf = Bounce(total);
+  SegCursor cur(segs);
+  uint64_t done = 0;
+  while (done < total) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(total - done, kChunk));
+    size_t got = cur.In(t, buf.get(), n);
+    if (got == 0) return done ? static_cast<int64_t>(done) : -EFAULT;
+    auto r = off ? f.PWrite(buf.get(), got, *off + done) : f.Write(t, buf.get(), got);
+    if (!r.ok()) {
+      if (r.error().code() == EPIPE) SendSigpipe(t);
+      if (done) break;
+      return Err(r.error());
+    }
+    done += *r;
+    if (*r < got || got < n) break;  // short write, or the buffer faulted
+  }
+  return static_cast<int64_t>(done);
+}
+
+// Whether the file has positional I/O (FMODE_PREAD/FMODE_PWRITE, which our
+// files have together): probed with an empty pread, which has no side
+// effects (an empty pwrite would touch mtime).
+bool HasPositionalIo(vfs::File& f, bool write) {
+  (void)write;
+  char dummy = 0;
+  auto r = f.PRead(&dummy, 0, 0);
+  return r.ok() || r.error().code() != ESPIPE;
+}
+
+// --- read/write family -----------------------------------------------------
+
+int64_t Read(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (!f->readable()) return -EBADF;
+  if (!AccessOk(a[1], a[2])) return -EFAULT;
+  if (static_cast<int64_t>(a[2]) < 0) return -EINVAL;
+  uint64_t n = std::min<uint64_t>(a[2], kMaxRwCount);
+  return DoRead(t, *f, {{a[1], n}}, n, std::nullopt, true);
+}
+
+int64_t Write(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (!f->writable()) return -EBADF;
+  if (!AccessOk(a[1], a[2])) return -EFAULT;
+  if (static_cast<int64_t>(a[2]) < 0) return -EINVAL;
+  uint64_t n = std::min<uint64_t>(a[2], kMaxRwCount);
+  return DoWrite(t, *f, {{a[1], n}}, n, std::nullopt, true);
+}
+
+// rw_verify_area for an explicit position.
+bool PosOk(int64_t pos, uint64_t count) {
+  if (pos < 0) return false;
+  return static_cast<int64_t>(static_cast<uint64_t>(pos) + count) >= 0;
+}
+
+int64_t Pread64(Task& t, const SyscallArgs& a) {
+  int64_t pos = static_cast<int64_t>(a[3]);
+  if (pos < 0) return -EINVAL;
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (IsPath(*f)) return -EBADF;
+  if (!f->readable()) return HasPositionalIo(*f, false) ? -EBADF : -ESPIPE;
+  if (!AccessOk(a[1], a[2])) return HasPositionalIo(*f, false) ? -EFAULT : -ESPIPE;
+  if (!PosOk(pos, a[2])) return -EINVAL;
+  uint64_t n = std::min<uint64_t>(a[2], kMaxRwCount);
+  return DoRead(t, *f, {{a[1], n}}, n, static_cast<uint64_t>(pos), true);
+}
+
+int64_t Pwrite64(Task& t, const SyscallArgs& a) {
+  int64_t pos = static_cast<int64_t>(a[3]);
+  if (pos < 0) return -EINVAL;
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (IsPath(*f)) return -EBADF;
+  if (!f->writable()) return HasPositionalIo(*f, true) ? -EBADF : -ESPIPE;
+  if (!AccessOk(a[1], a[2])) return HasPositionalIo(*f, true) ? -EFAULT : -ESPIPE;
+  if (!PosOk(pos, a[2])) return -EINVAL;
+  uint64_t n = std::min<uint64_t>(a[2], kMaxRwCount);
+  return DoWrite(t, *f, {{a[1], n}}, n, static_cast<uint64_t>(pos), true);
+}
+
+// readv/writev/preadv/pwritev(2): `pos` < 0 (only preadv2's -1 gets here)
+// means the file position.
+int64_t ReadvAt(Task& t, int fd, uint64_t iov, uint64_t cnt, std::optional<int64_t> pos) {
+  if (pos && *pos < 0) return -EINVAL;
+  SYS_ASSIGN(auto f, kernel::FileFor(t, fd));
+  if (IsPath(*f)) return -EBADF;
+  if (pos && !HasPositionalIo(*f, false)) return -ESPIPE;
+  if (!f->readable()) return -EBADF;
+  SYS_ASSIGN(IoVec v, ImportIovec(t, iov, cnt));
+  if (pos && !PosOk(*pos, v.total)) return -EINVAL;
+  std::optional<uint64_t> off;
+  if (pos) off = static_cast<uint64_t>(*pos);
+  return DoRead(t, *f, v.segs, v.total, off, false);
+}
+
+int64_t WritevAt(Task& t, int fd, uint64_t iov, uint64_t cnt, std::optional<int64_t> pos, bool sync = false) {
+  if (pos && *pos < 0) return -EINVAL;
+  SYS_ASSIGN(auto f, kernel::FileFor(t, fd));
+  if (IsPath(*f)) return -EBADF;
+  if (pos && !HasPositionalIo(*f, true)) return -ESPIPE;
+  if (!f->writable()) return -EBADF;
+  SYS_ASSIGN(IoVec v, ImportIovec(t, iov, cnt));
+  if (pos && !PosOk(*pos, v.total)) return -EINVAL;
+  std::optional<uint64_t> off;
+  if (pos) off = static_cast<uint64_t>(*pos);
+  int64_t r = DoWrite(t, *f, v.segs, v.total, off, false);
+  if (r > 0 && sync) (void)f->Sync();
+  return r;
+}
+
+int64_t Readv(Task& t, const SyscallArgs& a) { return ReadvAt(t, Fd(a[0]), a[1], a[2], std::nullopt); }
+int64_t Writev(Task& t, const SyscallArgs& a) { return WritevAt(t, Fd(a[0]), a[1], a[2], std::nullopt); }
+// On x86-64 the position is a[3] whole (pos_h is shifted out).
+int64_t Preadv(Task& t, const SyscallArgs& a) {
+  return ReadvAt(t, Fd(a[0]), a[1], a[2], static_cast<int64_t>(a[3]));
+}
+int64_t Pwritev(Task& t, const SyscallArgs& a) {
+  return WritevAt(t, Fd(a[0]), a[1], a[2], static_cast<int64_t>(a[3]));
+}
+
+// RWF_HIPRI is a polling hint and RWF_DSYNC/RWF_SYNC ask for a sync after
+// the write; RWF_NOWAIT/RWF_APPEND/RWF_NOAPPEND/RWF_ATOMIC are not supported
+// (EOPNOTSUPP, as Linux answers for files that lack them).
+constexpr int kRwfSupported = kRwfHipri | kRwfDsync | kRwfSync;
+
+int64_t Preadv2(Task& t, const SyscallArgs& a) {
+  int flags = static_cast<int>(a[5]);
+  if (!t.fds->Get(Fd(a[0]))) return -EBADF;
+  if (flags & ~kRwfSupported) return -EOPNOTSUPP;
+  int64_t pos = static_cast<int64_t>(a[3]);
+  if (pos == -1) return ReadvAt(t, Fd(a[0]), a[1], a[2], std::nullopt);
+  return ReadvAt(t, Fd(a[0]), a[1], a[2], pos);
+}
+
+int64_t Pwritev2(Task& t, const SyscallArgs& a) {
+  int flags = static_cast<int>(a[5]);
+  if (!t.fds->Get(Fd(a[0]))) return -EBADF;
+  if (flags & ~kRwfSupported) return -EOPNOTSUPP;
+  bool sync = flags & (kRwfDsync | kRwfSync);
+  int64_t pos = static_cast<int64_t>(a[3]);
+  if (pos == -1) return WritevAt(t, Fd(a[0]), a[1], a[2], std::nullopt, sync);
+  return WritevAt(t, Fd(a[0]), a[1], a[2], pos, sync);
+}
+
+int64_t Lseek(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (IsPath(*f)) return -EBADF;
+  uint32_t whence = static_cast<uint32_t>(a[2]);
+  if (whence > SEEK_HOLE) return -EINVAL;
+  int64_t off = static_cast<int64_t>(a[1]);
+  auto st = f->Stat();
+  if (st.ok() && S_ISDIR(st->st_mode)) {
+    // getdents walks a directory by entry index (dir_pos) and reports
+    // d_off = index + 1, so directory offsets are those indexes; SEEK_END
+    // is EINVAL as on tmpfs (dcache_dir_lseek).
+    std::lock_guard<std::mutex> l(f->pos_mu);
+    int64_t base;
+    if (whence == SEEK_SET) {
+      base = 0;
+    } else if (whence == SEEK_CUR) {
+      base = static_cast<int64_t>(f->dir_pos);
+    } else {
+      return -EINVAL;
+    }
+    if ((off > 0 && base > INT64_MAX - off) || base + off < 0) return -EINVAL;
+    f->dir_pos = static_cast<uint64_t>(base + off);
+    return base + off;
+  }
+  auto r = f->Seek(off, static_cast<int>(whence));
+  if (!r.ok() && (whence == SEEK_DATA || whence == SEEK_HOLE) && r.error().code() == EINVAL && st.ok() &&
+      S_ISREG(st->st_mode)) {
+    // No holes tracked: all data up to the end, one hole after it.
+    if (off < 0 || off >= st->st_size) return -ENXIO;
+    SYS_ASSIGN(int64_t p, f->Seek(whence == SEEK_DATA ? off : st->st_size, SEEK_SET));
+    return p;
+  }
+  if (!r.ok()) return Err(r.error());
+  return *r;
+}
+
+// --- open ------------------------------------------------------------------
+
+// O_TMPFILE: an unnamed file in `dir`. The file systems have no anonymous
+// inodes, so it is created under a random name and unlinked at once (the
+// open description keeps it alive); linkat(AT_EMPTY_PATH) cannot bring it
+// back under a name.
+Result<std::shared_ptr<vfs::File>> OpenTmpfile(Task& t, const std::string& dir_abs, int flags, mode_t mode) {
+  ASSIGN_OR_RETURN(Resolved d, ResolveAbs(t, dir_abs));
+  ASSIGN_OR_RETURN(struct stat dst, d.fs->Stat(d.rel, true));
+  if (!S_ISDIR(dst.st_mode)) return Error(ENOTDIR, "");
+  auto c = Creds(t);
+  if (!Privileged(c)) TRY(CheckPerm(c, dst, 3));
+  int fl = (flags & ~(kOTmpfile | O_CLOEXEC)) | O_CREAT | O_EXCL;
+  for (int attempt = 0; attempt < 100; attempt++) {
+    uint64_t rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd) rnd = static_cast<uint64_t>(kernel::NowNs(CLOCK_MONOTONIC)) ^ (static_cast<uint64_t>(t.tid) << 32) ^ attempt;
+    char name[64];
+    snprintf(name, sizeof name, "/.#stockade-tmpfile-%016llx", static_cast<unsigned long long>(rnd));
+    std::string abs = (dir_abs == "/" ? std::string() : dir_abs) + name;
+    auto f = kernel::OpenAt(t, AT_FDCWD, abs, fl, mode);
+    if (!f.ok() && f.error().code() == EEXIST) continue;
+    if (!f.ok()) return f.error();
+    auto [fs, rel] = kernel::ResolveMount(t, abs);
+    if (fs) (void)fs->Unlink(rel);
+    (*f)->path = abs + " (deleted)";
+    return f;
+  }
+  return Error(EEXIST, "");
+}
+
+int64_t DoOpen(Task& t, int dirfd, uint64_t path_addr, uint64_t flags64, uint64_t mode64, uint64_t resolve,
+               bool strict) {
+  // strict: openat2 rejects what open/openat silently drop.
+  if (strict) {
+    if (flags64 & ~kValidOpenFlags) return -EINVAL;
+    if (resolve & ~kValidResolve) return -EINVAL;
+    if ((resolve & RESOLVE_BENEATH) && (resolve & RESOLVE_IN_ROOT)) return -EINVAL;
+  }
+  int flags = static_cast<int>(flags64 & kValidOpenFlags);
+  bool create = flags & (O_CREAT | kOTmpfileBit);
+  mode_t mode = 0;
+  if (strict) {
+    if (create) {
+      if (mode64 & ~uint64_t{07777}) return -EINVAL;
+    } else if (mode64 != 0) {
+      return -EINVAL;
+    }
+  }
+  if (create) mode = static_cast<mode_t>(mode64 & 07777);
+  if (flags & O_PATH) {
+    if (strict && (flags & ~kOPathFlags)) return -EINVAL;
+    flags &= kOPathFlags;
+  } else {
+    flags |= kOLargefile;  // force_o_largefile(): F_GETFL shows it on 64-bit
+  }
+  if ((flags & (O_DIRECTORY | O_CREAT)) == (O_DIRECTORY | O_CREAT)) return -EINVAL;
+  if (flags & kOTmpfileBit) {
+    if ((flags & (kOTmpfile | O_CREAT)) != kOTmpfile) return -EINVAL;
+    if ((flags & O_ACCMODE) == O_RDONLY) return -EINVAL;
+  }
+  if (flags & kOSyncBit) flags |= O_DSYNC;
+  // Resolution restrictions are not implemented; RESOLVE_CACHED is only a
+  // hint that the lookup may be done without blocking, so it can be ignored.
+  if (resolve & ~uint64_t{0x20}) return -EINVAL;
+
+  SYS_ASSIGN(std::string path, CopyPath(t, path_addr));
+  SYS_ASSIGN(std::string abs, kernel::AbsolutePath(t, dirfd, path));
+  bool cloexec = flags & O_CLOEXEC;
+  int fsflags = flags & ~O_CLOEXEC;
+  if (HasTrailingSlash(path)) {
+    if (flags & O_CREAT) return -EISDIR;
+    fsflags |= O_DIRECTORY;
+  }
+
+  std::shared_ptr<vfs::File> f;
+  if (flags & kOTmpfileBit) {
+    SYS_ASSIGN(f, OpenTmpfile(t, abs, fsflags, mode));
+  } else {
+    auto c = Creds(t);
+    if (!Privileged(c)) {
+      auto [fs, rel] = kernel::ResolveMount(t, abs);
+      if (fs) {
+        auto st = fs->Stat(rel, !(flags & O_NOFOLLOW));
+        if (st.ok()) {
+          // (Writing a directory is EISDIR before any permission check.)
+          bool dir_write = S_ISDIR(st->st_mode) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC));
+          if (!(flags & O_PATH) && !S_ISLNK(st->st_mode) && !dir_write) {
+            int acc = flags & O_ACCMODE;
+            int want = (acc == O_RDONLY ? 4 : acc == O_WRONLY ? 2 : 6) | ((flags & O_TRUNC) ? 2 : 0);
+            if (!((flags & O_CREAT) && (flags & O_EXCL))) SYS_TRY(CheckPerm(c, *st, want));
+          }
+        } else if (st.error().code() == ENOENT && (flags & O_CREAT)) {
+          auto pst = CheckDirWrite(t, c, abs);
+          if (!pst.ok() && pst.error().code() == EACCES) return -EACCES;
+        }
+      }
+    }
+    SYS_ASSIGN(f, kernel::OpenAt(t, AT_FDCWD, abs, fsflags, mode));
+    if (flags & O_CREAT) {
+      // Linux refuses O_CREAT on an existing directory.
+      auto st = f->Stat();
+      if (st.ok() && S_ISDIR(st->st_mode)) return -EISDIR;
+    }
+  }
+  SYS_ASSIGN(int fd, t.fds->Install(std::move(f), cloexec, 0, t.rlimit_cur(RLIMIT_NOFILE)));
+  return fd;
+}
+
+int64_t Open(Task& t, const SyscallArgs& a) { return DoOpen(t, AT_FDCWD, a[0], static_cast<uint32_t>(a[1]), a[2], 0, false); }
+int64_t Openat(Task& t, const SyscallArgs& a) {
+  return DoOpen(t, DirFd(a[0]), a[1], static_cast<uint32_t>(a[2]), a[3], 0, false);
+}
+int64_t Creat(Task& t, const SyscallArgs& a) { return DoOpen(t, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1], 0, false); }
+
+int64_t Openat2(Task& t, const SyscallArgs& a) {
+  uint64_t usize = a[3];
+  if (usize < sizeof(struct open_how)) return -EINVAL;  // OPEN_HOW_SIZE_VER0
+  if (usize > 4096) return -E2BIG;
+  struct open_how how {};
+  SYS_TRY(t.memory().CopyIn(a[2], &how, sizeof how));
+  // copy_struct_from_user: a larger struct must be zero past what we know.
+  if (usize > sizeof how) {
+    char tail[4096];
+    size_t extra = static_cast<size_t>(usize - sizeof how);
+    SYS_TRY(t.memory().CopyIn(a[2] + sizeof how, tail, extra));
+    for (size_t i = 0; i < extra; i++) {
+      if (tail[i]) return -E2BIG;
+    }
+  }
+  return DoOpen(t, DirFd(a[0]), a[1], how.flags, how.mode, how.resolve, true);
+}
+
+// --- descriptors -------------------------------------------------------------
+
+int64_t Close(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, t.fds->Remove(Fd(a[0])));
+  f.reset();  // the last reference closes the description, outside the table lock
+  return 0;
+}
+
+int64_t CloseRange(Task& t, const SyscallArgs& a) {
+  uint32_t first = static_cast<uint32_t>(a[0]);
+  uint32_t last = static_cast<uint32_t>(a[1]);
+  uint32_t flags = static_cast<uint32_t>(a[2]);
+  if (flags & ~(kCloseRangeUnshare | kCloseRangeCloexec)) return -EINVAL;
+  if (first > last) return -EINVAL;
+  if ((flags & kCloseRangeUnshare) && t.fds.use_count() > 1) {
+    // Only this task's thread replaces its own table (as ExitTask resets it).
+    t.fds = t.fds->Fork();
+  }
+  t.fds->CloseRange(first, last, flags & kCloseRangeCloexec);
+  return 0;
+}
+
+int64_t Dup(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  SYS_ASSIGN(int fd, t.fds->Install(std::move(f), false, 0, t.rlimit_cur(RLIMIT_NOFILE)));
+  return fd;
+}
+
+int64_t Dup3Impl(Task& t, int oldfd, int newfd, uint64_t flags, bool is_dup2) {
+  if (is_dup2) {
+    if (oldfd == newfd) {
+      if (!t.fds->Get(oldfd)) return -EBADF;
+      return newfd;
+    }
+  } else {
+    if (flags & ~uint64_t{O_CLOEXEC}) return -EINVAL;
+    if (oldfd == newfd) return -EINVAL;
+  }
+  uint64_t limit = t.rlimit_cur(RLIMIT_NOFILE);
+  if (newfd < 0 || static_cast<uint64_t>(newfd) >= limit) return -EBADF;
+  SYS_ASSIGN(auto f, kernel::FileFor(t, oldfd));
+  SYS_TRY(t.fds->InstallAt(newfd, std::move(f), (flags & O_CLOEXEC) != 0, limit));
+  return newfd;
+}
+
+int64_t Dup2(Task& t, const SyscallArgs& a) { return Dup3Impl(t, Fd(a[0]), Fd(a[1]), 0, true); }
+int64_t Dup3(Task& t, const SyscallArgs& a) { return Dup3Impl(t, Fd(a[0]), Fd(a[1]), a[2], false); }
+
+// F_SETPIPE_SZ: round_pipe_size and pipe_set_size.
+int64_t SetPipeSize(Task& t, vfs::Pipe& p, uint64_t arg) {
+  uint32_t req = static_cast<uint32_t>(arg);
+  if (req > (1u << 31)) return -EINVAL;
+  uint64_t size = 4096;
+  while (size < req) size <<= 1;
+  bool privileged = Creds(t).HasCap(CAP_SYS_RESOURCE);
+  {
+    std::lock_guard<std::mutex> l(p.mu);
+    if (size > kPipeMaxSize && size > p.capacity && !privileged) return -EPERM;
+    if (p.buf.size() > size) return -EBUSY;
+    p.capacity = static_cast<size_t>(size);
+  }
+  p.writeq.NotifyAll();
+  return static_cast<int64_t>(size);
+}
+
+// Record locks are not kept yet (they arrive with the gofer): F_SETLK(W)
+// validates and succeeds, F_GETLK reports no conflicting lock.
+int64_t RecordLock(Task& t, vfs::File& f, int cmd, uint64_t arg) {
+  struct flock fl;
+  SYS_TRY(t.memory().CopyIn(arg, &fl, sizeof fl));
+  bool ofd = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
+  if (ofd && fl.l_pid != 0) return -EINVAL;
+  if (fl.l_whence != SEEK_SET && fl.l_whence != SEEK_CUR && fl.l_whence != SEEK_END) return -EINVAL;
+  if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK && fl.l_type != F_UNLCK) return -EINVAL;
+  if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
+    if (fl.l_type == F_UNLCK) return -EINVAL;
+    fl.l_type = F_UNLCK;
+    SYS_TRY(t.memory().CopyOut(arg, &fl, sizeof fl));
+    return 0;
+  }
+  if (fl.l_type == F_RDLCK && !f.readable()) return -EBADF;
+  if (fl.l_type == F_WRLCK && !f.writable()) return -EBADF;
+  return 0;
+}
+
+// F_SETFL on a host-backed file also moves O_APPEND to the host FD, which
+// HostFile's writes rely on (O_NONBLOCK stays in the Sentry; see
+// HostStreamWouldBlock).
+void SyncHostAppend(vfs::File& f) {
+  auto* h = dynamic_cast<vfs::HostFile*>(&f);
+  if (!h) return;
+  int hf = fcntl(h->host_fd(), F_GETFL);
+  if (hf < 0) return;
+  int want = (hf & ~O_APPEND) | (f.flags() & O_APPEND);
+  if (want != hf) (void)fcntl(h->host_fd(), F_SETFL, want);
+}
+
+int64_t Fcntl(Task& t, const SyscallArgs& a) {
+  int fd = Fd(a[0]);
+  int cmd = static_cast<int>(a[1]);
+  uint64_t arg = a[2];
+  bool cloexec = false;
+  auto f = t.fds->Get(fd, &cloexec);
+  if (!f) return -EBADF;
+  if (IsPath(*f) && cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC && cmd != F_GETFD && cmd != F_SETFD && cmd != F_GETFL) {
+    return -EBADF;
+  }
+  switch (cmd) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC: {
+      uint64_t limit = t.rlimit_cur(RLIMIT_NOFILE);
+      uint32_t from = static_cast<uint32_t>(arg);
+      if (from >= limit) return -EINVAL;
+      SYS_ASSIGN(int nfd, t.fds->Install(f, cmd == F_DUPFD_CLOEXEC, static_cast<int>(from), limit));
+      return nfd;
+    }
+    case F_GETFD:
+      return cloexec ? FD_CLOEXEC : 0;
+    case F_SETFD:
+      SYS_TRY(t.fds->SetCloexec(fd, (arg & FD_CLOEXEC) != 0));
+      return 0;
+    case F_GETFL:
+      // open-time-only flags are not status flags (do_dentry_open drops them).
+      return f->flags() & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
+    case F_SETFL: {
+      int nf = static_cast<int>(arg);
+      if ((nf & O_NOATIME) && !(f->flags() & O_NOATIME)) {
+        auto st = f->Stat();
+        if (st.ok() && !OwnerOrCapable(Creds(t), *st)) return -EPERM;
+      }
+      f->SetStatusFlags(nf);
+      SyncHostAppend(*f);
+      return 0;
+    }
+    case F_GETPIPE_SZ:
+    case F_SETPIPE_SZ: {
+      auto* p = dynamic_cast<vfs::PipeFile*>(f.get());
+      if (!p) return -EBADF;
+      if (cmd == F_SETPIPE_SZ) return SetPipeSize(t, p->pipe(), arg);
+      std::lock_guard<std::mutex> l(p->pipe().mu);
+      return static_cast<int64_t>(p->pipe().capacity);
+    }
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      return RecordLock(t, *f, cmd, arg);
+    case F_GETOWN:
+      return 0;  // no SIGIO owner is kept yet
+    case F_SETOWN:
+      return 0;
+    case F_GETSIG:
+      return 0;
+    case F_SETSIG:
+      if (arg > static_cast<uint64_t>(kernel::kMaxSignal)) return -EINVAL;
+      return 0;
+    default:
+      // Leases, notifications, seals (no memfd yet), hints: EINVAL as for a
+      // file that does not support them.
+      return -EINVAL;
+  }
+}
+
+// --- stat family -----------------------------------------------------------
+
+constexpr int kAtStatxSyncType = 0x6000;
+constexpr int kAtNoAutomount = 0x800;
+
+// A path argument that AT_EMPTY_PATH lets be NULL (Linux 6.11).
+Result<std::string> PathArg(Task& t, uint64_t addr, int flags) {
+  if (addr == 0 && (flags & AT_EMPTY_PATH)) return std::string();
+  return CopyPath(t, addr);
+}
+
+int64_t Fstat(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  SYS_ASSIGN(struct stat st, f->Stat());
+  SYS_TRY(t.memory().CopyOut(a[1], &st, sizeof st));
+  return 0;
+}
+
+int64_t StatPath(Task& t, uint64_t path_addr, uint64_t buf, bool follow) {
+  SYS_ASSIGN(std::string path, CopyPath(t, path_addr));
+  SYS_ASSIGN(struct stat st, kernel::StatAt(t, AT_FDCWD, path, follow, false));
+  SYS_TRY(t.memory().CopyOut(buf, &st, sizeof st));
+  return 0;
+}
+
+int64_t Stat(Task& t, const SyscallArgs& a) { return StatPath(t, a[0], a[1], true); }
+int64_t Lstat(Task& t, const SyscallArgs& a) { return StatPath(t, a[0], a[1], false); }
+
+int64_t Newfstatat(Task& t, const SyscallArgs& a) {
+  int flags = static_cast<int>(a[3]);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | kAtNoAutomount | AT_EMPTY_PATH | kAtStatxSyncType)) return -EINVAL;
+  SYS_ASSIGN(std::string path, PathArg(t, a[1], flags));
+  SYS_ASSIGN(struct stat st, kernel::StatAt(t, DirFd(a[0]), path, !(flags & AT_SYMLINK_NOFOLLOW),
+                                            (flags & AT_EMPTY_PATH) != 0));
+  SYS_TRY(t.memory().CopyOut(a[2], &st, sizeof st));
+  return 0;
+}
+
+int64_t Statx(Task& t, const SyscallArgs& a) {
+  int flags = static_cast<int>(a[2]);
+  uint32_t mask = static_cast<uint32_t>(a[3]);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | kAtNoAutomount | AT_EMPTY_PATH | kAtStatxSyncType)) return -EINVAL;
+  if ((flags & kAtStatxSyncType) == kAtStatxSyncType) return -EINVAL;
+  if (mask & 0x80000000u) return -EINVAL;  // STATX__RESERVED
+  SYS_ASSIGN(std::string path, PathArg(t, a[1], flags));
+  SYS_ASSIGN(struct stat st, kernel::StatAt(t, DirFd(a[0]), path, !(flags & AT_SYMLINK_NOFOLLOW),
+                                            (flags & AT_EMPTY_PATH) != 0));
+  struct statx sx {};
+  sx.stx_mask = STATX_BASIC_STATS;
+  sx.stx_blksize = static_cast<uint32_t>(st.st_blksize);
+  sx.stx_nlink = static_cast<uint32_t>(st.st_nlink);
+  sx.stx_uid = st.st_uid;
+  sx.stx_gid = st.st_gid;
+  sx.stx_mode = static_cast<uint16_t>(st.st_mode);
+  sx.stx_ino = st.st_ino;
+  sx.stx_size = static_cast<uint64_t>(st.st_size);
+  sx.stx_blocks = static_cast<uint64_t>(st.st_blocks);
+  sx.stx_atime = {st.st_atim.tv_sec, static_cast<uint32_t>(st.st_atim.tv_nsec), 0};
+  sx.stx_mtime = {st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec), 0};
+  sx.stx_ctime = {st.st_ctim.tv_sec, static_cast<uint32_t>(st.st_ctim.tv_nsec), 0};
+  sx.stx_rdev_major = major(st.st_rdev);
+  sx.stx_rdev_minor = minor(st.st_rdev);
+  sx.stx_dev_major = major(st.st_dev);
+  sx.stx_dev_minor = minor(st.st_dev);
+  SYS_TRY(t.memory().CopyOut(a[4], &sx, sizeof sx));
+  return 0;
+}
+
+// --- directories -----------------------------------------------------------
+
+size_t Align8(size_t n) { return (n + 7) & ~size_t{7}; }
+
+// getdents64 (and the old getdents): entries by index from dir_pos; d_off
+// is the next index, which lseek accepts back.
+int64_t GetdentsImpl(Task& t, const SyscallArgs& a, bool is64) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (IsPath(*f)) return -EBADF;
+  uint64_t count = static_cast<uint32_t>(a[2]);
+  if (!AccessOk(a[1], count)) return -EFAULT;
+  SYS_ASSIGN(auto ents, f->ReadDir());
+  size_t limit = static_cast<size_t>(std::min<uint64_t>(count, kChunk));
+  std::lock_guard<std::mutex> l(f->pos_mu);
+  std::string out;
+  uint64_t i = f->dir_pos;
+  for (; i < ents.size(); i++) {
+    const vfs::Dirent& e = ents[i];
+    // linux_dirent64: ino, off, reclen, type, name; linux_dirent: ino, off,
+    // reclen, name, NUL, padding, type in the last byte.
+    size_t reclen = is64 ? Align8(19 + e.name.size() + 1) : Align8(18 + e.name.size() + 2);
+    if (out.size() + reclen > limit) break;
+    size_t base = out.size();
+    out.resize(base + reclen, '\0');
+    char* p = out.data() + base;
+    uint64_t ino = e.ino;
+    int64_t off = static_cast<int64_t>(i + 1);
+    uint16_t rl = static_cast<uint16_t>(reclen);
+    memcpy(p, &ino, 8);
+    memcpy(p + 8, &off, 8);
+    memcpy(p + 16, &rl, 2);
+    if (is64) {
+      p[18] = static_cast<char>(e.type);
+      memcpy(p + 19, e.name.data(), e.name.size());
+    } else {
+      memcpy(p + 18, e.name.data(), e.name.size());
+      p[reclen - 1] = static_cast<char>(e.type);
+    }
+  }
+  if (out.empty() && i < ents.size()) return -EINVAL;  // buffer too small for one entry
+  SYS_TRY(t.memory().CopyOut(a[1], out.data(), out.size()));
+  f->dir_pos = i;
+  return static_cast<int64_t>(out.size());
+}
+
+int64_t Getdents64(Task& t, const SyscallArgs& a) { return GetdentsImpl(t, a, true); }
+int64_t Getdents(Task& t, const SyscallArgs& a) { return GetdentsImpl(t, a, false); }
+
+int64_t Getcwd(Task& t, const SyscallArgs& a) {
+  std::string cwd;
+  {
+    std::lock_guard<std::mutex> l(t.fs->mu);
+    cwd = t.fs->cwd;
+  }
+  if (cwd.size() + 1 > a[1]) return -ERANGE;
+  SYS_TRY(t.memory().CopyOut(a[0], cwd.c_str(), cwd.size() + 1));
+  return static_cast<int64_t>(cwd.size() + 1);
+}
+
+int64_t Chdir(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(std::string path, CopyPath(t, a[0]));
+  SYS_ASSIGN(std::string abs, kernel::AbsolutePath(t, AT_FDCWD, path));
+  SYS_ASSIGN(std::string real, RealPath(t, abs, true));
+  SYS_ASSIGN(Resolved r, ResolveAbs(t, real));
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, true));
+  if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
+  SYS_TRY(CheckPerm(Creds(t), st, 1));
+  std::lock_guard<std::mutex> l(t.fs->mu);
+  t.fs->cwd = real;
+  return 0;
+}
+
+int64_t Fchdir(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  SYS_ASSIGN(struct stat st, f->Stat());
+  if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
+  SYS_TRY(CheckPerm(Creds(t), st, 1));
+  if (f->path.empty() || f->path[0] != '/') return -ENOENT;
+  std::lock_guard<std::mutex> l(t.fs->mu);
+  t.fs->cwd = f->path;
+  return 0;
+}
+
+// --- access ------------------------------------------------------------------
+
+int64_t FaccessatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t mode, uint64_t flags) {
+  if (mode & ~uint64_t{7}) return -EINVAL;
+  if (flags & ~uint64_t{AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH}) return -EINVAL;
+  int fl = static_cast<int>(flags);
+  SYS_ASSIGN(std::string path, PathArg(t, path_addr, fl));
+  SYS_ASSIGN(struct stat st, kernel::StatAt(t, dirfd, path, !(fl & AT_SYMLINK_NOFOLLOW), (fl & AT_EMPTY_PATH) != 0));
+  if (mode == F_OK) return 0;
+  if (mode & W_OK) {
+    // EROFS for writes to files on a read-only mount.
+    auto abs = kernel::AbsolutePath(t, dirfd, path, (fl & AT_EMPTY_PATH) != 0);
+    if (abs.ok() && !abs->empty() && (*abs)[0] == '/') {
+      auto [fs, rel] = kernel::ResolveMount(t, *abs);
+      if (fs && fs->ReadOnly() && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))) {
+        return -EROFS;
+      }
+    }
+  }
+  SYS_TRY(CheckPerm(Creds(t), st, static_cast<int>(mode), !(fl & AT_EACCESS)));
+  return 0;
+}
+
+int64_t Access(Task& t, const SyscallArgs& a) { return FaccessatImpl(t, AT_FDCWD, a[0], a[1], 0); }
+int64_t Faccessat(Task& t, const SyscallArgs& a) { return FaccessatImpl(t, DirFd(a[0]), a[1], a[2], 0); }
+int64_t Faccessat2(Task& t, const SyscallArgs& a) { return FaccessatImpl(t, DirFd(a[0]), a[1], a[2], a[3]); }
+
+// --- links -------------------------------------------------------------------
+
+int64_t ReadlinkatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t buf, uint64_t size) {
+  int bufsiz = static_cast<int>(size);
+  if (bufsiz <= 0) return -EINVAL;
+  SYS_ASSIGN(std::string path, CopyPath(t, path_addr));
+  // An empty path names dirfd itself (readlinkat's implicit AT_EMPTY_PATH).
+  if (path.empty() && dirfd == AT_FDCWD) return -ENOENT;
+  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, true));
+  SYS_ASSIGN(std::string target, r.fs->ReadLink(r.rel));
+  size_t n = std::min<size_t>(target.size(), static_cast<size_t>(bufsiz));
+  SYS_TRY(t.memory().CopyOut(buf, target.data(), n));
+  return static_cast<int64_t>(n);
+}
+
+int64_t Readlink(Task& t, const SyscallArgs& a) { return ReadlinkatImpl(t, AT_FDCWD, a[0], a[1], a[2]); }
+int64_t Readlinkat(Task& t, const SyscallArgs& a) { return ReadlinkatImpl(t, DirFd(a[0]), a[1], a[2], a[3]); }
+
+// filename_create with a trailing slash on a non-directory creation.
+int64_t TrailingSlashCreate(Resolved& r) {
+  auto st = r.fs->Stat(r.rel, false);
+  return st.ok() ? -EEXIST : -ENOENT;
+}
+
+int64_t MkdiratImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t mode) {
+  SYS_ASSIGN(std::string path, CopyPath(t, path_addr));
+  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path));
+  if (r.abs == "/" || t.kernel->mounts().IsMountPoint(r.abs)) return -EEXIST;
+  auto c = Creds(t);
+  if (r.fs->Stat(r.rel, false).ok()) return -EEXIST;
+  SYS_TRY(CheckDirWrite(t, c, r.abs));
+  mode_t m = static_cast<mode_t>(mode) & 01777 & ~Umask(t);
+  SYS_TRY(r.fs->Mkdir(r.rel, m, c.fsuid, c.fsgid));
+  return 0;
+}
+
+int64_t Mkdir(Task& t, const SyscallArgs& a) { return MkdiratImpl(t, AT_FDCWD, a[0], a[1]); }
+int64_t Mkdirat(Task& t, const SyscallArgs& a) { return MkdiratImpl(t, DirFd(a[0]), a[1], a[2]); }
+
+int64_t RmdirImpl(Task& t, int dirfd, const std::string& path) {
+  std::string last = LastComponent(path);
+  if (last == ".") return -EINVAL;
+  if (last == "..") return -ENOTEMPTY;
+  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path));
+  if (r.abs == "/" || t.kernel->mounts().IsMountPoint(r.abs)) return -EBUSY;
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, false));
+  if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
+  SYS_TRY(CheckDirWrite(t, Creds(t), r.abs, &st));
+  SYS_TRY(r.fs->Rmdir(r.rel));
+  return 0;
+}
+
+int64_t UnlinkImpl(Task& t, int dirfd, const std::string& path) {
+  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path));
+  if (r.abs == "/") return -EISDIR;
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, false));
+  if (S_ISDIR(st.st_mode)) return -EISDIR;
+  if (HasTrailingSlash(path)) return -ENOTDIR;
+  if (t.kernel->mounts().IsMountPoint(r.abs)) return -EBUSY;
+  SYS_TRY(CheckDirWrite(t, Creds(t), r.abs, &st));
+  SYS_TRY(r.fs->Unlink(r.rel));
+  return 0;
+}
+
+int64_t Rmdir(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(std::string path, CopyPath(t, a[0]));
+  return RmdirImpl(t, AT_FDCWD, path);
+}
+
+int64_t Unlink(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(std::string path, CopyPath(t, a[0]));
+  return UnlinkImpl(t, AT_FDCWD, path);
+}
+
+int64_t Unlinkat(Task& t, const SyscallArgs& a) {
+  int flags = static_cast<int>(a[2]);
+  if (flags & ~AT_REMOVEDIR) return -EINVAL;
+  SYS_ASSIGN(std::string path, CopyPath(t, a[1]));
+  if (flags & AT_REMOVEDIR) return RmdirImpl(t, DirFd(a[0]), path);
+  return UnlinkImpl(t, DirFd(a[0]), path);
+}
+
+int64_t RenameImpl(Task& t, int olddirfd, uint64_t oldp, int newdirfd, uint64_t newp, uint64_t flags64) {
+  unsigned flags = static_cast<unsigned>(flags64);
+  if (flags64 & ~uint64_t{kRenameNoreplace | kRenameExchange | kRenameWhiteout}) return -EINVAL;
+  if ((flags & (kRenameNoreplace | kRenameWhiteout)) && (flags & kRenameExchange)) return -EINVAL;
+  SYS_ASSIGN(std::string from, CopyPath(t, oldp));
+  SYS_ASSIGN(std::string to, CopyPath(t, newp));
+  SYS_ASSIGN(Resolved a, Resolve(t, olddirfd, from));
+  SYS_ASSIGN(Resolved b, Resolve(t, newdirfd, to));
+  if (a.fs.get() != b.fs.get()) return -EXDEV;
+  std::string la = LastComponent(from), lb = LastComponent(to);
+  if (a.abs == "/" || la == "." || la == "..") return -EBUSY;
+  if (b.abs == "/" || lb == "." || lb == "..") return (flags & kRenameNoreplace) ? -EEXIST : -EBUSY;
+  SYS_ASSIGN(struct stat sst, a.fs->Stat(a.rel, false));
+  if (!S_ISDIR(sst.st_mode) &&
+      (HasTrailingSlash(from) || (!(flags & kRenameExchange) && HasTrailingSlash(to)))) {
+    return -ENOTDIR;
+  }
+  auto& mounts = t.kernel->mounts();
+  if (mounts.IsMountPoint(a.abs) || mounts.IsMountPoint(b.abs)) return -EBUSY;
+  auto c = Creds(t);
+  SYS_TRY(CheckDirWrite(t, c, a.abs, &sst));
+  if (!Privileged(c)) {
+    auto dst = b.fs->Stat(b.rel, false);
+    SYS_TRY(CheckDirWrite(t, c, b.abs, dst.ok() ? &*dst : nullptr));
+  }
+  SYS_TRY(a.fs->Rename(a.rel, b.rel, flags));
+  return 0;
+}
+
+int64_t Rename(Task& t, const SyscallArgs& a) { return RenameImpl(t, AT_FDCWD, a[0], AT_FDCWD, a[1], 0); }
+int64_t Renameat(Task& t, const SyscallArgs& a) { return RenameImpl(t, DirFd(a[0]), a[1], DirFd(a[2]), a[3], 0); }
+int64_t Renameat2(Task& t, const SyscallArgs& a) {
+  return RenameImpl(t, DirFd(a[0]), a[1], DirFd(a[2]), a[3], a[4]);
+}
+
+int64_t LinkImpl(Task& t, int olddirfd, uint64_t oldp, int newdirfd, uint64_t newp, uint64_t flags) {
+  if (flags & ~uint64_t{AT_SYMLINK_FOLLOW | AT_EMPTY_PATH}) return -EINVAL;
+  auto c = Creds(t);
+  if ((flags & AT_EMPTY_PATH) && !c.HasCap(CAP_DAC_READ_SEARCH)) return -ENOENT;
+  SYS_ASSIGN(std::string from, PathArg(t, oldp, static_cast<int>(flags)));
+  SYS_ASSIGN(std::string to, CopyPath(t, newp));
+  SYS_ASSIGN(Resolved a, Resolve(t, olddirfd, from, (flags & AT_EMPTY_PATH) != 0));
+  if (flags & AT_SYMLINK_FOLLOW) {
+    SYS_ASSIGN(std::string real, RealPath(t, a.abs, true));
+    SYS_ASSIGN(a, ResolveAbs(t, real));
+  }
+  SYS_ASSIGN(Resolved b, Resolve(t, newdirfd, to));
+  SYS_ASSIGN(struct stat sst, a.fs->Stat(a.rel, false));
+  if (HasTrailingSlash(to)) return TrailingSlashCreate(b);
+  if (b.abs == "/" || b.fs->Stat(b.rel, false).ok()) return -EEXIST;
+  if (a.fs.get() != b.fs.get()) return -EXDEV;
+  if (S_ISDIR(sst.st_mode)) return -EPERM;
+  SYS_TRY(CheckDirWrite(t, c, b.abs));
+  SYS_TRY(a.fs->Link(a.rel, b.rel));
+  return 0;
+}
+
+int64_t Link(Task& t, const SyscallArgs& a) { return LinkImpl(t, AT_FDCWD, a[0], AT_FDCWD, a[1], 0); }
+int64_t Linkat(Task& t, const SyscallArgs& a) { return LinkImpl(t, DirFd(a[0]), a[1], DirFd(a[2]), a[3], a[4]); }
+
+int64_t SymlinkImpl(Task& t, uint64_t target_addr, int newdirfd, uint64_t linkp) {
+  SYS_ASSIGN(std::string target, kernel::CopyInPath(t, target_addr));  // not walked: no NAME_MAX
+  SYS_ASSIGN(std::string path, CopyPath(t, linkp));
+  if (target.empty()) return -ENOENT;
+  SYS_ASSIGN(Resolved r, Resolve(t, newdirfd, path));
+  if (HasTrailingSlash(path)) return TrailingSlashCreate(r);
+  if (r.abs == "/" || r.fs->Stat(r.rel, false).ok()) return -EEXIST;
+  auto c = Creds(t);
+  SYS_TRY(CheckDirWrite(t, c, r.abs));
+  SYS_TRY(r.fs->Symlink(target, r.rel, c.fsuid, c.fsgid));
+  return 0;
+}
+
+int64_t Symlink(Task& t, const SyscallArgs& a) { return SymlinkImpl(t, a[0], AT_FDCWD, a[1]); }
+int64_t Symlinkat(Task& t, const SyscallArgs& a) { return SymlinkImpl(t, a[0], DirFd(a[1]), a[2]); }
+
+int64_t MknodatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t mode64, uint64_t dev) {
+  mode_t mode = static_cast<mode_t>(mode64);
+  mode_t type = mode & S_IFMT;
+  switch (type) {
+    case 0:
+      type = S_IFREG;
+      break;
+    case S_IFREG:
+    case S_IFIFO:
+    case S_IFCHR:
+    case S_IFBLK:
+    case S_IFSOCK:
+      break;
+    case S_IFDIR:
+      return -EPERM;
+    default:
+      return -EINVAL;
+  }
+  SYS_ASSIGN(std::string path, CopyPath(t, path_addr));
+  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path));
+  if (HasTrailingSlash(path)) return TrailingSlashCreate(r);
+  if (r.abs == "/" || r.fs->Stat(r.rel, false).ok()) return -EEXIST;
+  auto c = Creds(t);
+  SYS_TRY(CheckDirWrite(t, c, r.abs));
+  // Device nodes need devices the Sentry does not pass through, and socket
+  // nodes a socket layer that does not exist yet.
+  if (type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK) return -EPERM;
+  mode_t perm = mode & 07777 & ~Umask(t);
+  SYS_TRY(r.fs->Mknod(r.rel, type | perm, static_cast<dev_t>(dev), c.fsuid, c.fsgid));
+  return 0;
+}
+
+int64_t Mknod(Task& t, const SyscallArgs& a) { return MknodatImpl(t, AT_FDCWD, a[0], a[1], a[2]); }
+int64_t Mknodat(Task& t, const SyscallArgs& a) { return MknodatImpl(t, DirFd(a[0]), a[1], a[2], a[3]); }
+
+// --- ownership and modes -------------------------------------------------------
+
+// chmod's rules: owner or CAP_FOWNER; S_ISGID drops for non-members.
+Result<mode_t> ChmodMode(const kernel::Credentials& c, const struct stat& st, mode_t mode) {
+  if (!OwnerOrCapable(c, st)) return Error(EPERM, "");
+  mode &= 07777;
+  if (!S_ISDIR(st.st_mode) && !InGroup(c, st.st_gid) && !c.HasCap(CAP_FSETID)) mode &= ~S_ISGID;
+  return mode;
+}
+
+int64_t FchmodatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t mode, uint64_t flags) {
+  if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH}) return -EINVAL;
+  int fl = static_cast<int>(flags);
+  SYS_ASSIGN(std::string path, PathArg(t, path_addr, fl));
+  bool follow = !(fl & AT_SYMLINK_NOFOLLOW);
+  if (path.empty() && (fl & AT_EMPTY_PATH) && dirfd != AT_FDCWD) {
+    SYS_ASSIGN(auto f, kernel::FileFor(t, dirfd));
+    SYS_ASSIGN(struct stat st, f->Stat());
+    SYS_ASSIGN(mode_t m, ChmodMode(Creds(t), st, static_cast<mode_t>(mode)));
+    SYS_TRY(f->Chmod(m));
+    return 0;
+  }
+  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (fl & AT_EMPTY_PATH) != 0));
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, follow));
+  if (S_ISLNK(st.st_mode)) return -EOPNOTSUPP;
+  SYS_ASSIGN(mode_t m, ChmodMode(Creds(t), st, static_cast<mode_t>(mode)));
+  SYS_TRY(r.fs->Chmod(r.rel, m, follow));
+  return 0;
+}
+
+int64_t Chmod(Task& t, const SyscallArgs& a) { return FchmodatImpl(t, AT_FDCWD, a[0], a[1], 0); }
+int64_t Fchmodat(Task& t, const SyscallArgs& a) { return FchmodatImpl(t, DirFd(a[0]), a[1], a[2], 0); }
+int64_t Fchmodat2(Task& t, const SyscallArgs& a) { return FchmodatImpl(t, DirFd(a[0]), a[1], a[2], a[3]); }
+
+int64_t Fchmod(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (IsPath(*f)) return -EBADF;
+  SYS_ASSIGN(struct stat st, f->Stat());
+  SYS_ASSIGN(mode_t m, ChmodMode(Creds(t), st, static_cast<mode_t>(a[1])));
+  SYS_TRY(f->Chmod(m));
+  return 0;
+}
+
+// chown_ok/chgrp_ok.
+Status ChownAllowed(const kernel::Credentials& c, const struct stat& st, uid_t uid, gid_t gid) {
+  if (c.HasCap(CAP_CHOWN)) return Ok();
+  if (uid != static_cast<uid_t>(-1) && !(c.fsuid == st.st_uid && uid == st.st_uid)) return Error(EPERM, "");
+  if (gid != static_cast<gid_t>(-1) && !(c.fsuid == st.st_uid && (gid == st.st_gid || InGroup(c, gid)))) {
+    return Error(EPERM, "");
+  }
+  return Ok();
+}
+
+int64_t FchownatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t uid64, uint64_t gid64, uint64_t flags) {
+  if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH}) return -EINVAL;
+  int fl = static_cast<int>(flags);
+  uid_t uid = static_cast<uid_t>(uid64);
+  gid_t gid = static_cast<gid_t>(gid64);
+  SYS_ASSIGN(std::string path, PathArg(t, path_addr, fl));
+  bool follow = !(fl & AT_SYMLINK_NOFOLLOW);
+  auto c = Creds(t);
+  if (path.empty() && (fl & AT_EMPTY_PATH) && dirfd != AT_FDCWD) {
+    SYS_ASSIGN(auto f, kernel::FileFor(t, dirfd));
+    SYS_ASSIGN(struct stat st, f->Stat());
+    SYS_TRY(ChownAllowed(c, st, uid, gid));
+    SYS_TRY(f->Chown(uid, gid));
+    return 0;
+  }
+  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (fl & AT_EMPTY_PATH) != 0));
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, follow));
+  SYS_TRY(ChownAllowed(c, st, uid, gid));
+  SYS_TRY(r.fs->Chown(r.rel, uid, gid, follow));
+  return 0;
+}
+
+int64_t Chown(Task& t, const SyscallArgs& a) { return FchownatImpl(t, AT_FDCWD, a[0], a[1], a[2], 0); }
+int64_t Lchown(Task& t, const SyscallArgs& a) {
+  return FchownatImpl(t, AT_FDCWD, a[0], a[1], a[2], AT_SYMLINK_NOFOLLOW);
+}
+int64_t Fchownat(Task& t, const SyscallArgs& a) { return FchownatImpl(t, DirFd(a[0]), a[1], a[2], a[3], a[4]); }
+
+int64_t Fchown(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (IsPath(*f)) return -EBADF;
+  uid_t uid = static_cast<uid_t>(a[1]);
+  gid_t gid = static_cast<gid_t>(a[2]);
+  SYS_ASSIGN(struct stat st, f->Stat());
+  SYS_TRY(ChownAllowed(Creds(t), st, uid, gid));
+  SYS_TRY(f->Chown(uid, gid));
+  return 0;
+}
+
+// --- sizes -------------------------------------------------------------------
+
+// Sentry-memory files (tmpfs) hold their data in the Sentry's heap, so a
+// length past what the file system advertises (statfs) would have the Sentry
+// allocate it for real: EFBIG instead. Host files are sparse on the host.
+Status CheckSentryFileSize(vfs::File* f, vfs::Filesystem* fs, uint64_t len) {
+  if (f && dynamic_cast<vfs::HostFile*>(f)) return Ok();
+  if (fs && dynamic_cast<vfs::HostFs*>(fs)) return Ok();
+  auto sfs = f ? f->StatFs() : fs->StatFs();
+  if (!sfs.ok()) return Ok();
+  uint64_t cap = static_cast<uint64_t>(sfs->f_blocks) * static_cast<uint64_t>(sfs->f_bsize);
+  if (cap && len > cap) return Error(EFBIG, "");
+  return Ok();
+}
+
+int64_t Truncate(Task& t, const SyscallArgs& a) {
+  int64_t len = static_cast<int64_t>(a[1]);
+  if (len < 0) return -EINVAL;
+  SYS_ASSIGN(std::string path, CopyPath(t, a[0]));
+  SYS_ASSIGN(Resolved r, Resolve(t, AT_FDCWD, path));
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, true));
+  if (S_ISDIR(st.st_mode)) return -EISDIR;
+  if (!S_ISREG(st.st_mode)) return -EINVAL;
+  if (r.fs->ReadOnly()) return -EROFS;
+  SYS_TRY(CheckPerm(Creds(t), st, 2));
+  SYS_TRY(CheckSentryFileSize(nullptr, r.fs.get(), static_cast<uint64_t>(len)));
+  try {
+    SYS_TRY(r.fs->Truncate(r.rel, static_cast<uint64_t>(len)));
+  } catch (const std::bad_alloc&) {
+    return -ENOSPC;
+  } catch (const std::length_error&) {
+    return -EFBIG;
+  }
+  return 0;
+}
+
+int64_t Ftruncate(Task& t, const SyscallArgs& a) {
+  int64_t len = static_cast<int64_t>(a[1]);
+  if (len < 0) return -EINVAL;
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (IsPath(*f)) return -EBADF;
+  if (!f->writable()) return -EINVAL;
+  SYS_ASSIGN(struct stat st, f->Stat());
+  if (!S_ISREG(st.st_mode)) return -EINVAL;
+  SYS_TRY(CheckSentryFileSize(f.get(), nullptr, static_cast<uint64_t>(len)));
+  try {
+    SYS_TRY(f->Truncate(static_cast<uint64_t>(len)));
+  } catch (const std::bad_alloc&) {
+    return -ENOSPC;
+  } catch (const std::length_error&) {
+    return -EFBIG;
+  }
+  return 0;
+}
+
+int64_t Fallocate(Task& t, const SyscallArgs& a) {
+  int mode = static_cast<int>(a[1]);
+  int64_t off = static_cast<int64_t>(a[2]);
+  int64_t len = static_cast<int64_t>(a[3]);
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (IsPath(*f)) return -EBADF;
+  if (off < 0 || len <= 0) return -EINVAL;
+  if (!f->writable()) return -EBADF;
+  SYS_ASSIGN(struct stat st, f->Stat());
+  if (S_ISFIFO(st.st_mode)) return -ESPIPE;
+  if (S_ISDIR(st.st_mode)) return -EISDIR;
+  if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) return -ENODEV;
+  if (off > INT64_MAX - len) return -EFBIG;
+  if (auto* h = dynamic_cast<vfs::HostFile*>(f.get())) {
+    // The host validates the mode bits (all scalar arguments).
+    if (fallocate(h->host_fd(), mode, off, len) < 0) return -errno;
+    return 0;
+  }
+  // Sentry-memory files: only plain allocation (mode 0), which for a file
+  // without holes means growing it.
+  if (mode != 0) return -EOPNOTSUPP;
+  uint64_t end = static_cast<uint64_t>(off + len);
+  if (end <= static_cast<uint64_t>(st.st_size)) return 0;
+  SYS_TRY(CheckSentryFileSize(f.get(), nullptr, end));
+  try {
+    SYS_TRY(f->Truncate(end));
+  } catch (const std::bad_alloc&) {
+    return -ENOSPC;
+  } catch (const std::length_error&) {
+    return -EFBIG;
+  }
+  return 0;
+}
+
+// --- sync, advice, locks -----------------------------------------------------
+
+int64_t Fsync(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (IsPath(*f)) return -EBADF;
+  if (dynamic_cast<vfs::PipeFile*>(f.get())) return -EINVAL;  // no fsync op
+  SYS_TRY(f->Sync());
+  return 0;
+}
+
+int64_t Sync(Task&, const SyscallArgs&) { return 0; }  // host page cache is the host's
+
+int64_t Syncfs(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  (void)f;
+  return 0;
+}
+
+int64_t Fadvise64(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (IsPath(*f)) return -EBADF;
+  if (dynamic_cast<vfs::PipeFile*>(f.get())) return -ESPIPE;
+  auto st = f->Stat();
+  if (st.ok() && S_ISFIFO(st->st_mode)) return -ESPIPE;
+  int advice = static_cast<int>(a[3]);
+  if (advice < POSIX_FADV_NORMAL || advice > POSIX_FADV_NOREUSE) return -EINVAL;
+  return 0;  // advice only
+}
+
+int64_t Flock(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  if (IsPath(*f)) return -EBADF;
+  int op = static_cast<int>(a[1]) & ~LOCK_NB;
+  if (op != LOCK_SH && op != LOCK_EX && op != LOCK_UN) return -EINVAL;
+  // File locks are not kept yet: they arrive with the gofer issue (the
+  // gofer owns the files, so locks must be coordinated there). Until then
+  // every lock is granted at once.
+  return 0;
+}
+
+int64_t UmaskSys(Task& t, const SyscallArgs& a) {
+  std::lock_guard<std::mutex> l(t.fs->mu);
+  mode_t old = t.fs->umask;
+  t.fs->umask = static_cast<mode_t>(a[0]) & 0777;
+  return old;
+}
+
+// --- ioctl -------------------------------------------------------------------
+
+int64_t Ioctl(Task& t, const SyscallArgs& a) {
+  int fd = Fd(a[0]);
+  auto f = t.fds->Get(fd);
+  if (!f || IsPath(*f)) return -EBADF;
+  uint32_t cmd = static_cast<uint32_t>(a[1]);
+  uint64_t arg = a[2];
+  switch (cmd) {
+    case FIOCLEX:
+      SYS_TRY(t.fds->SetCloexec(fd, true));
+      return 0;
+    case FIONCLEX:
+      SYS_TRY(t.fds->SetCloexec(fd, false));
+      return 0;
+    case FIONBIO:
+    case FIOASYNC: {
+      int on;
+      SYS_TRY(t.memory().CopyIn(arg, &on, sizeof on));
+      int bit = cmd == FIONBIO ? O_NONBLOCK : O_ASYNC;
+      f->SetStatusFlags(on ? (f->flags() | bit) : (f->flags() & ~bit));
+      return 0;
+    }
+    case FIOQSIZE: {
+      SYS_ASSIGN(struct stat st, f->Stat());
+      if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) return -ENOTTY;
+      int64_t bytes = static_cast<int64_t>(st.st_blocks) * 512;
+      SYS_TRY(t.memory().CopyOut(arg, &bytes, sizeof bytes));
+      return 0;
+    }
+    case FIONREAD: {
+      // Regular files: the bytes past the position (do_vfs_ioctl).
+      auto st = f->Stat();
+      if (st.ok() && S_ISREG(st->st_mode)) {
+        SYS_ASSIGN(int64_t pos, f->Seek(0, SEEK_CUR));
+        int n = static_cast<int>(st->st_size - pos);
+        SYS_TRY(t.memory().CopyOut(arg, &n, sizeof n));
+        return 0;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  SYS_ASSIGN(int64_t r, f->Ioctl(t.memory(), cmd, arg));
+  return r;
+}
+
+// --- statfs ------------------------------------------------------------------
+
+int64_t Statfs(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(std::string path, CopyPath(t, a[0]));
+  SYS_ASSIGN(std::string abs, kernel::AbsolutePath(t, AT_FDCWD, path));
+  SYS_ASSIGN(std::string real, RealPath(t, abs, true));
+  SYS_ASSIGN(Resolved r, ResolveAbs(t, real));
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, true));
+  (void)st;
+  SYS_ASSIGN(struct statfs s, r.fs->StatFs());
+  SYS_TRY(t.memory().CopyOut(a[1], &s, sizeof s));
+  return 0;
+}
+
+int64_t Fstatfs(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
+  SYS_ASSIGN(struct statfs s, f->StatFs());
+  SYS_TRY(t.memory().CopyOut(a[1], &s, sizeof s));
+  return 0;
+}
+
+// --- pipes -------------------------------------------------------------------
+
+int64_t Pipe2Impl(Task& t, uint64_t addr, uint64_t flags) {
+  // O_DIRECT (packet mode) and O_NOTIFICATION_PIPE are not supported.
+  if (flags & ~uint64_t{O_CLOEXEC | O_NONBLOCK}) return -EINVAL;
+  auto [r, w] = vfs::NewPipe(static_cast<int>(flags) & O_NONBLOCK);
+  bool cloexec = flags & O_CLOEXEC;
+  uint64_t limit = t.rlimit_cur(RLIMIT_NOFILE);
+  SYS_ASSIGN(int rfd, t.fds->Install(r, cloexec, 0, limit));
+  auto wfd = t.fds->Install(w, cloexec, 0, limit);
+  if (!wfd.ok()) {
+    (void)t.fds->Remove(rfd);
+    return Err(wfd.error());
+  }
+  int fds[2] = {rfd, *wfd};
+  if (!t.memory().CopyOut(addr, fds, sizeof fds).ok()) {
+    (void)t.fds->Remove(rfd);
+    (void)t.fds->Remove(*wfd);
+    return -EFAULT;
+  }
+  return 0;
+}
+
+int64_t Pipe(Task& t, const SyscallArgs& a) { return Pipe2Impl(t, a[0], 0); }
+int64_t Pipe2(Task& t, const SyscallArgs& a) { return Pipe2Impl(t, a[0], a[1]); }
+
+// --- sendfile ----------------------------------------------------------------
+
+int64_t Sendfile(Task& t, const SyscallArgs& a) {
+  int out_fd = Fd(a[0]), in_fd = Fd(a[1]);
+  uint64_t off_addr = a[2];
+  std::optional<int64_t> pos;
+  if (off_addr) {
+    int64_t p;
+    SYS_TRY(t.memory().CopyIn(off_addr, &p, sizeof p));
+    pos = p;
+  }
+  uint64_t count = std::min<uint64_t>(a[3], kMaxRwCount);
+
+  auto in = t.fds->Get(in_fd);
+  if (!in || !in->readable()) return -EBADF;
+  if (pos) {
+    if (!HasPositionalIo(*in, false)) return -ESPIPE;
+    if (*pos < 0 || !PosOk(*pos, count)) return -EINVAL;
+  }
+  auto out = t.fds->Get(out_fd);
+  if (!out || !out->writable()) return -EBADF;
+  if (out->flags() & O_APPEND) return -EINVAL;
+
+  int64_t ret = 0;
+  uint64_t done = 0;
+  if (count > 0) {
+    auto buf = Bounce(count);
+    bool checked_seekable = false;
+    while (done < count) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(count - done, kChunk));
+      auto r = pos ? in->PRead(buf.get(), n, static_cast<uint64_t>(*pos) + done) : in->Read(t, buf.get(), n);
+      if (!r.ok()) {
+        if (!done) ret = Err(r.error());
+        break;
+      }
+      size_t got = *r;
+      if (got == 0) break;
+      size_t wrote = 0;
+      std::optional<Error> werr;
+      while (wrote < got) {
+        auto w = out->Write(t, buf.get() + wrote, got - wrote);
+        if (!w.ok()) {
+          if (w.error().code() == EPIPE) SendSigpipe(t);
+          werr = w.error();
+          break;
+        }
+        if (*w == 0) break;
+        wrote += *w;
+      }
+      done += wrote;
+      if (wrote < got) {
+        // Hand the unsent input back to the file position.
+        if (!pos) (void)in->Seek(-static_cast<int64_t>(got - wrote), SEEK_CUR);
+        if (!done && werr) ret = Err(*werr);
+        break;
+      }
+      if (got < n) break;
+      if (!pos && !checked_seekable) {
+        if (!Seekable(*in)) break;
+        checked_seekable = true;
+      }
+    }
+  }
+  if (pos) {
+    int64_t np = *pos + static_cast<int64_t>(done);
+    if (!t.memory().CopyOut(off_addr, &np, sizeof np).ok()) return -EFAULT;
+  }
+  if (ret < 0) return ret;
+  return static_cast<int64_t>(done);
+}
+
+// --- times -------------------------------------------------------------------
+
+bool NsecValid(long nsec) { return nsec == UTIME_NOW || nsec == UTIME_OMIT || (nsec >= 0 && nsec < 1000000000); }
+
+// vfs_utimes: explicit times need ownership (EPERM); "now" needs ownership
+// or write permission (EACCES).
+int64_t ApplyUtimes(Task& t, int dirfd, const std::string& path, const struct timespec* times, int flags) {
+  bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
+  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (flags & AT_EMPTY_PATH) != 0 || path.empty()));
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, follow));
+  if (times && times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT) return 0;
+  auto c = Creds(t);
+  bool explicit_time = times && ((times[0].tv_nsec != UTIME_NOW && times[0].tv_nsec != UTIME_OMIT) ||
+                                 (times[1].tv_nsec != UTIME_NOW && times[1].tv_nsec != UTIME_OMIT));
+  if (!OwnerOrCapable(c, st)) {
+    if (explicit_time) return -EPERM;
+    if (r.fs->ReadOnly()) return -EROFS;
+    SYS_TRY(CheckPerm(c, st, 2));
+  }
+  SYS_TRY(r.fs->Utimens(r.rel, times, follow));
+  return 0;
+}
+
+int64_t Utimensat(Task& t, const SyscallArgs& a) {
+  int dirfd = DirFd(a[0]);
+  int flags = static_cast<int>(a[3]);
+  struct timespec ts[2];
+  const struct timespec* times = nullptr;
+  if (a[2]) {
+    SYS_TRY(t.memory().CopyIn(a[2], ts, sizeof ts));
+    if (!NsecValid(ts[0].tv_nsec) || !NsecValid(ts[1].tv_nsec)) return -EINVAL;
+    if (!(ts[0].tv_nsec == UTIME_NOW && ts[1].tv_nsec == UTIME_NOW)) times = ts;
+  }
+  if (a[1] == 0) {
+    // utimensat(fd, NULL, ...): the file dirfd refers to (futimens).
+    if (dirfd == AT_FDCWD) return -EFAULT;
+    if (flags & ~AT_SYMLINK_NOFOLLOW) return -EINVAL;
+    SYS_ASSIGN(auto f, kernel::FileFor(t, dirfd));
+    if (f->path.empty() || f->path[0] != '/') return 0;  // pipes: nothing kept
+    return ApplyUtimes(t, AT_FDCWD, f->path, times, 0);
+  }
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
+  SYS_ASSIGN(std::string path, CopyPath(t, a[1]));
+  if (path.empty() && !(flags & AT_EMPTY_PATH)) return -ENOENT;
+  return ApplyUtimes(t, dirfd, path, times, flags);
+}
+
+int64_t FutimesatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t tv_addr) {
+  struct timespec ts[2];
+  const struct timespec* times = nullptr;
+  if (tv_addr) {
+    struct timeval tv[2];
+    SYS_TRY(t.memory().CopyIn(tv_addr, tv, sizeof tv));
+    for (int i = 0; i < 2; i++) {
+      if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000) return -EINVAL;
+      ts[i].tv_sec = tv[i].tv_sec;
+      ts[i].tv_nsec = tv[i].tv_usec * 1000;
+    }
+    times = ts;
+  }
+  if (path_addr == 0) {
+    if (dirfd == AT_FDCWD) return -EFAULT;
+    SYS_ASSIGN(auto f, kernel::FileFor(t, dirfd));
+    if (f->path.empty() || f->path[0] != '/') return 0;
+    return ApplyUtimes(t, AT_FDCWD, f->path, times, 0);
+  }
+  SYS_ASSIGN(std::string path, CopyPath(t, path_addr));
+  if (path.empty()) return -ENOENT;
+  return ApplyUtimes(t, dirfd, path, times, 0);
+}
+
+int64_t Utimes(Task& t, const SyscallArgs& a) { return FutimesatImpl(t, AT_FDCWD, a[0], a[1]); }
+int64_t Futimesat(Task& t, const SyscallArgs& a) { return FutimesatImpl(t, DirFd(a[0]), a[1], a[2]); }
+
+int64_t Utime(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(std::string path, CopyPath(t, a[0]));
+  if (path.empty()) return -ENOENT;
+  struct timespec ts[2];
+  const struct timespec* times = nullptr;
+  if (a[1]) {
+    struct utimbuf ub;
+    SYS_TRY(t.memory().CopyIn(a[1], &ub, sizeof ub));
+    ts[0] = {ub.actime, 0};
+    ts[1] = {ub.modtime, 0};
+    times = ts;
+  }
+  return ApplyUtimes(t, AT_FDCWD, path, times, 0);
+}
+
+}  // namespace
+
+void RegisterFileSyscalls(Kernel& k) {
+  k.SetSyscall(SYS_read, &Read);
+  k.SetSyscall(SYS_write, &Write);
+  k.SetSyscall(SYS_pread64, &Pread64);
+  k.SetSyscall(SYS_pwrite64, &Pwrite64);
+  k.SetSyscall(SYS_readv, &Readv);
+  k.SetSyscall(SYS_writev, &Writev);
+  k.SetSyscall(SYS_preadv, &Preadv);
+  k.SetSyscall(SYS_pwritev, &Pwritev);
+  k.SetSyscall(SYS_preadv2, &Preadv2);
+  k.SetSyscall(SYS_pwritev2, &Pwritev2);
+  k.SetSyscall(SYS_lseek, &Lseek);
+  k.SetSyscall(SYS_open, &Open);
+  k.SetSyscall(SYS_openat, &Openat);
+  k.SetSyscall(SYS_openat2, &Openat2);
+  k.SetSyscall(SYS_creat, &Creat);
+  k.SetSyscall(SYS_close, &Close);
+  k.SetSyscall(SYS_close_range, &CloseRange);
+  k.SetSyscall(SYS_dup, &Dup);
+  k.SetSyscall(SYS_dup2, &Dup2);
+  k.SetSyscall(SYS_dup3, &Dup3);
+  k.SetSyscall(SYS_fcntl, &Fcntl);
+  k.SetSyscall(SYS_fstat, &Fstat);
+  k.SetSyscall(SYS_stat, &Stat);
+  k.SetSyscall(SYS_lstat, &Lstat);
+  k.SetSyscall(SYS_newfstatat, &Newfstatat);
+  k.SetSyscall(SYS_statx, &Statx);
+  k.SetSyscall(SYS_getdents64, &Getdents64);
+  k.SetSyscall(SYS_getdents, &Getdents);
+  k.SetSyscall(SYS_access, &Access);
+  k.SetSyscall(SYS_faccessat, &Faccessat);
+  k.SetSyscall(SYS_faccessat2, &Faccessat2);
+  k.SetSyscall(SYS_getcwd, &Getcwd);
+  k.SetSyscall(SYS_chdir, &Chdir);
+  k.SetSyscall(SYS_fchdir, &Fchdir);
+  k.SetSyscall(SYS_readlink, &Readlink);
+  k.SetSyscall(SYS_readlinkat, &Readlinkat);
+  k.SetSyscall(SYS_mkdir, &Mkdir);
+  k.SetSyscall(SYS_mkdirat, &Mkdirat);
+  k.SetSyscall(SYS_rmdir, &Rmdir);
+  k.SetSyscall(SYS_unlink, &Unlink);
+  k.SetSyscall(SYS_unlinkat, &Unlinkat);
+  k.SetSyscall(SYS_rename, &Rename);
+  k.SetSyscall(SYS_renameat, &Renameat);
+  k.SetSyscall(SYS_renameat2, &Renameat2);
+  k.SetSyscall(SYS_link, &Link);
+  k.SetSyscall(SYS_linkat, &Linkat);
+  k.SetSyscall(SYS_symlink, &Symlink);
+  k.SetSyscall(SYS_symlinkat, &Symlinkat);
+  k.SetSyscall(SYS_chmod, &Chmod);
+  k.SetSyscall(SYS_fchmod, &Fchmod);
+  k.SetSyscall(SYS_fchmodat, &Fchmodat);
+  k.SetSyscall(SYS_fchmodat2, &Fchmodat2);
+  k.SetSyscall(SYS_chown, &Chown);
+  k.SetSyscall(SYS_fchown, &Fchown);
+  k.SetSyscall(SYS_fchownat, &Fchownat);
+  k.SetSyscall(SYS_lchown, &Lchown);
+  k.SetSyscall(SYS_truncate, &Truncate);
+  k.SetSyscall(SYS_ftruncate, &Ftruncate);
+  k.SetSyscall(SYS_fallocate, &Fallocate);
+  k.SetSyscall(SYS_fsync, &Fsync);
+  k.SetSyscall(SYS_fdatasync, &Fsync);
+  k.SetSyscall(SYS_sync, &Sync);
+  k.SetSyscall(SYS_syncfs, &Syncfs);
+  k.SetSyscall(SYS_fadvise64, &Fadvise64);
+  k.SetSyscall(SYS_flock, &Flock);
+  k.SetSyscall(SYS_umask, &UmaskSys);
+  k.SetSyscall(SYS_ioctl, &Ioctl);
+  k.SetSyscall(SYS_statfs, &Statfs);
+  k.SetSyscall(SYS_fstatfs, &Fstatfs);
+  k.SetSyscall(SYS_pipe, &Pipe);
+  k.SetSyscall(SYS_pipe2, &Pipe2);
+  k.SetSyscall(SYS_mknod, &Mknod);
+  k.SetSyscall(SYS_mknodat, &Mknodat);
+  k.SetSyscall(SYS_sendfile, &Sendfile);
+  k.SetSyscall(SYS_utimensat, &Utimensat);
+  k.SetSyscall(SYS_utimes, &Utimes);
+  k.SetSyscall(SYS_futimesat, &Futimesat);
+  k.SetSyscall(SYS_utime, &Utime);
+}
+
+}  // namespace stockade::sentry::syscalls
