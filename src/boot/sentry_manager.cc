@@ -228,6 +228,11 @@ Status SentryManager::StartContainer(const std::string& cid, const std::string&)
     stdio = std::move(root_stdio_);
   }
   auto t = NewProcess(*spec_.process, std::move(stdio), true);
+  Result<std::unique_ptr<sentry::kernel::Kernel::ParkedThread>> thread = Error(EAGAIN, "");
+  if (t.ok()) {
+    thread = kernel_->NewTaskThread(*t);
+    if (!thread.ok()) t = thread.error().Wrap("starting the container's init");
+  }
   if (!t.ok()) {
     std::lock_guard<std::mutex> l(mu_);
     status_ = "stopped";
@@ -243,7 +248,7 @@ Status SentryManager::StartContainer(const std::string& cid, const std::string&)
     std::lock_guard<std::mutex> l(mu_);
     status_ = "running";
   }
-  kernel_->Start(*t);
+  (*thread)->Go(true);
   return Ok();
 }
 
@@ -260,6 +265,12 @@ Result<ContainerManager::Executed> SentryManager::Execute(const std::string& cid
     if (status_ != "running") return Error(EINVAL, "container \"" + cid + "\" is not running");
   }
   ASSIGN_OR_RETURN(auto t, NewProcess(p, std::move(fds), false));
+  auto thread = kernel_->NewTaskThread(t);
+  if (!thread.ok()) {
+    std::lock_guard<std::mutex> l(kernel_->mu);
+    kernel_->ReapLocked(t->tg);
+    return thread.error().Wrap("starting the process");
+  }
   int pid = t->tid;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -269,7 +280,7 @@ Result<ContainerManager::Executed> SentryManager::Execute(const std::string& cid
     std::lock_guard<std::mutex> l(kernel_->mu);
     kernel_->AddTaskLocked(t);
   }
-  kernel_->Start(t);
+  (*thread)->Go(true);
   Executed e;
   e.pid = pid;
   return e;

@@ -185,6 +185,9 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     if (g.platform != "native") {
       // The Sentry reaches the rootfs only through this FD (never by path).
       ASSIGN_OR_RETURN(req.rootfs, OpenFile(s.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
+      // The application's stubs are the sandbox's children: with the sandbox in the
+      // container's cgroup, the spec's limits (pids, memory, CPU) bind them, as in runsc.
+      req.on_spawned = [&cg](pid_t pid) { return cg.AddProcess(pid); };
       req.config.strace = g.strace;
     }
     ASSIGN_OR_RETURN(Sandbox sb, LaunchSandbox(req));

@@ -171,6 +171,12 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
       kill_it();
       return st.error().Wrap("mapping the sandbox's user namespace");
     }
+    if (req.on_spawned) {
+      if (Status sp = req.on_spawned(pid); !sp.ok()) {
+        kill_it();
+        return sp.error();
+      }
+    }
     if (write(userns_mapped.second.get(), &c, 1) != 1) {
       kill_it();
       return Error::FromErrno("releasing the sandbox");

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct LaunchRequest {
   UniqueFd exit_file;
   std::vector<int> stdio;       // borrowed; none for a terminal (made inside the container)
   UniqueFd rootfs;              // Sentry platforms: the rootfs directory (O_PATH)
+  // Runs once the sandbox process exists and before it runs any of its own
+  // code (e.g. to put it into the container's cgroup); a failure aborts.
+  std::function<Status(pid_t)> on_spawned;
   bool attached = false;        // die with the CLI
   std::string exe;              // binary to run as `boot` (default: this one)
 };

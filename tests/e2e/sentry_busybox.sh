@@ -20,6 +20,7 @@ run_on() {
   shift 2
   id=$(cid "$name-$platform")
   b=$(mkbundle "$id" "$@")
+  [[ -z ${BUNDLE_EDIT:-} ]] || bundle_edit "$b" "$BUNDLE_EDIT"
   capture timeout -k 5 "$RT_TIMEOUT" "$STOCKADE" --platform="$platform" --root "$ROOT" run -b "$b" "$id"
   RT_TIMEOUT=20 rt delete --force "$id" >/dev/null 2>&1 || true
 }
@@ -116,7 +117,15 @@ case_controller_operations() {
   assert_no_leftovers "$id"
 }
 
+case_fork_bomb_stops_at_pids_limit() {
+  # The stubs are the sandbox's children and the sandbox is in the container's cgroup, so
+  # pids.max binds the application; the Sentry must refuse the fork (EAGAIN), not die.
+  BUNDLE_EDIT='.linux.resources.pids = {"limit": 40}' \
+    same_as_native forkbomb sh -c 'i=0; while [ $i -lt 100 ]; do sleep 30 & i=$((i+1)); done; echo not reached'
+}
+
 run_case pipeline_and_jobs case_pipeline_and_jobs
+run_case fork_bomb_stops_at_pids_limit case_fork_bomb_stops_at_pids_limit
 run_case controller_operations case_controller_operations
 run_case trap_and_exit_code case_trap_and_exit_code
 run_case text_tools case_text_tools

@@ -51,7 +51,15 @@ class TracerThread {
   TracerThread() = default;
   ~TracerThread() { StopAndJoin(); }
 
-  void Start(std::function<void()> body) { thread_ = std::thread(std::move(body)); }
+  // Fails (EAGAIN) when no thread can be made, e.g. at the pids cgroup limit.
+  Status Start(std::function<void()> body) {
+    try {
+      thread_ = std::thread(std::move(body));
+    } catch (const std::system_error&) {
+      return Error(EAGAIN, "no thread for a ptrace tracer");
+    }
+    return Ok();
+  }
 
   // Runs fn on the tracer thread and waits for its result.
   template <typename R>
@@ -126,10 +134,10 @@ class Factory {
   Status Start(int memfd) {
     std::promise<Status> started;
     auto fut = started.get_future();
-    tracer_.Start([this, memfd, &started] {
+    TRY(tracer_.Start([this, memfd, &started] {
       started.set_value(ForkS0(memfd));
       tracer_.Serve();
-    });
+    }));
     return fut.get();
   }
 
@@ -186,6 +194,7 @@ class PtraceAddressSpace : public AddressSpace {
   ~PtraceAddressSpace() override {
     proc_->dead = true;
     pid_t pid = proc_->pid;
+    if (!control_) return;
     if (pid > 0) {
       control_->Run<int>([pid] {
         kill(pid, SIGKILL);
@@ -195,12 +204,19 @@ class PtraceAddressSpace : public AddressSpace {
     // Reaping waits for every context to release its thread of this
     // process; that happens on their own schedule, so a detached reaper does it.
     auto* control = control_.release();
-    std::thread([control, pid] {
+    auto reap = [control, pid] {
       delete control;  // joins the control thread
       int st;
       while (pid > 0 && (waitpid(pid, &st, __WALL) >= 0 || errno == EINTR)) {
       }
-    }).detach();
+    };
+    try {
+      std::thread(reap).detach();
+    } catch (const std::system_error&) {
+      // No thread to spare: stop the control thread now and leave the zombie
+      // to be reaped with the sandbox.
+      delete control;
+    }
   }
 
   Status Init(Factory& f) {
@@ -211,10 +227,17 @@ class PtraceAddressSpace : public AddressSpace {
     auto fut = ready.get_future();
     control_ = std::make_unique<TracerThread>();
     TracerThread* ctl = control_.get();
-    control_->Start([ctl, pid, &ready] {
+    Status started = control_->Start([ctl, pid, &ready] {
       ready.set_value(SeizeAndStop(pid, kOwnerOptions));
       ctl->Serve();
     });
+    if (!started.ok()) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
+      }
+      proc_->pid = 0;
+      return started;
+    }
     Status st = fut.get();
     if (!st.ok()) kill(pid, SIGKILL);
     return st;

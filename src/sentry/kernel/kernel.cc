@@ -170,9 +170,27 @@ void Kernel::ChangeTidLocked(Task* t, int new_tid) {
   tasks_[new_tid] = std::move(sp);
 }
 
-void Kernel::Start(std::shared_ptr<Task> t) {
-  std::thread([t]() mutable { RunTask(std::move(t)); }).detach();
+Result<std::unique_ptr<Kernel::ParkedThread>> Kernel::NewTaskThread(std::shared_ptr<Task> t) {
+  auto p = std::make_unique<ParkedThread>();
+  p->go_ = std::make_shared<std::promise<bool>>();
+  auto fut = p->go_->get_future();
+  try {
+    std::thread([t, fut = std::move(fut)]() mutable {
+      if (fut.get()) RunTask(std::move(t));
+    }).detach();
+  } catch (const std::system_error&) {
+    p->go_.reset();
+    return Error(EAGAIN, "no thread for a new task");
+  }
+  return p;
 }
+
+void Kernel::ParkedThread::Go(bool run) {
+  if (go_) go_->set_value(run);
+  go_.reset();
+}
+
+Kernel::ParkedThread::~ParkedThread() { Go(false); }
 
 int Kernel::live_tasks() {
   std::lock_guard<std::mutex> l(mu);

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -243,8 +244,18 @@ class Kernel {
   ThreadGroup* init() { return init_; }
   void set_init(ThreadGroup* tg) { init_ = tg; }
 
-  // Starts the task's host thread (its run loop).
-  void Start(std::shared_ptr<Task> t);
+  // Creates the task's host thread, parked: the thread is the resource that
+  // may run out (pids.max counts the Sentry's threads), so it is made before
+  // the task is published. Go(true) runs the task; Go(false) drops it.
+  class ParkedThread {
+   public:
+    void Go(bool run);
+    ~ParkedThread();
+   private:
+    friend class Kernel;
+    std::shared_ptr<std::promise<bool>> go_;
+  };
+  Result<std::unique_ptr<ParkedThread>> NewTaskThread(std::shared_ptr<Task> t);
 
   // Signals. `info.si_signo` is the signal; si_code/si_pid are filled by the
   // caller. `from_host`: sent by the controller (outside the PID namespace).

@@ -506,6 +506,11 @@ size_t MemoryManager::CopyOutPartial(uint64_t addr, const void* src, size_t len)
   return ForEachRangeLocked(addr, len, PROT_WRITE, [&](uint8_t* p, size_t at, size_t n) { memcpy(p, in + at, n); });
 }
 
+size_t MemoryManager::WritablePrefix(uint64_t addr, size_t len) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  return ForEachRangeLocked(addr, len, PROT_WRITE, [](uint8_t*, size_t, size_t) {});
+}
+
 Status MemoryManager::CopyIn(uint64_t addr, void* dst, size_t len) const {
   if (CopyInPartial(addr, dst, len) != len) return Error(EFAULT, "");
   return Ok();

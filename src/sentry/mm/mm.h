@@ -94,6 +94,9 @@ class MemoryManager {
   // Copies up to the first failing byte; returns how many were copied.
   size_t CopyInPartial(uint64_t addr, void* dst, size_t len) const;
   size_t CopyOutPartial(uint64_t addr, const void* src, size_t len);
+  // How many bytes from addr on (up to len) the application could write:
+  // lets a stream read take no more data than its buffer can hold.
+  size_t WritablePrefix(uint64_t addr, size_t len) const;
   // A NUL-terminated string of at most max_len bytes (ENAMETOOLONG beyond).
   Result<std::string> CopyInString(uint64_t addr, size_t max_len) const;
 

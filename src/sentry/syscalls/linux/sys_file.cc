@@ -242,6 +242,7 @@ Status CheckDirWrite(Task& t, const kernel::Credentials& c, const std::string& a
   auto [fs, rel] = kernel::ResolveMount(t, parent);
   if (!fs) return Error(ENOENT, "");
   ASSIGN_OR_RETURN(struct stat dst, fs->Stat(rel, true));
+  if (!S_ISDIR(dst.st_mode)) return Error(ENOTDIR, "");
   TRY(CheckPerm(c, dst, 3));
   if (victim && (dst.st_mode & S_ISVTX) && c.fsuid != victim->st_uid && c.fsuid != dst.st_uid &&
       !c.HasCap(CAP_FOWNER)) {
@@ -308,6 +309,27 @@ class SegCursor {
       done += c;
       off_ += c;
       if (c < k) break;
+    }
+    return done;
+  }
+  // How many of the next n bytes the application's segments can take.
+  size_t WritableAhead(Task& t, size_t n) const {
+    size_t done = 0;
+    size_t i = i_;
+    uint64_t off = off_;
+    while (done < n && i < s_.size()) {
+      uint64_t left = s_[i].len - off;
+      if (left == 0) {
+        i++;
+        off = 0;
+        continue;
+      }
+      size_t k = static_cast<size_t>(std::min<uint64_t>(left, n - done));
+      size_t c = t.memory().WritablePrefix(s_[i].addr + off, k);
+      done += c;
+      if (c < k) break;
+      i++;
+      off = 0;
     }
     return done;
   }
@@ -383,6 +405,15 @@ int64_t DoRead(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t tot
   bool checked_seekable = false;
   while (done < total) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(total - done, kChunk));
+    if (!off) {
+      // A stream cannot take data back: read no more than the buffer can
+      // hold, and nothing at all into a bad one (EFAULT, data left queued).
+      n = cur.WritableAhead(t, n);
+      if (n == 0) {
+        if (done) break;
+        return -EFAULT;
+      }
+    }
     auto r = off ? f.PRead(buf.get(), n, *off + done) : f.Read(t, buf.get(), n);
     if (!r.ok()) {
       if (done) break;
@@ -679,6 +710,14 @@ int64_t DoOpen(Task& t, int dirfd, uint64_t path_addr, uint64_t flags64, uint64_
     fsflags |= O_DIRECTORY;
   }
 
+  if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+    // O_EXCL does not follow a final symlink: even a dangling one exists
+    // (the file systems follow it unless told O_NOFOLLOW, which would then
+    // show in F_GETFL).
+    auto [fs, rel] = kernel::ResolveMount(t, abs);
+    if (fs && fs->Stat(rel, false).ok()) return -EEXIST;
+  }
+
   std::shared_ptr<vfs::File> f;
   if (flags & kOTmpfileBit) {
     SYS_ASSIGN(f, OpenTmpfile(t, abs, fsflags, mode));
@@ -950,7 +989,10 @@ int64_t Statx(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(struct stat st, kernel::StatAt(t, DirFd(a[0]), path, !(flags & AT_SYMLINK_NOFOLLOW),
                                             (flags & AT_EMPTY_PATH) != 0));
   struct statx sx {};
-  sx.stx_mask = STATX_BASIC_STATS;
+  // STATX_MNT_ID comes with every statx on Linux; the device number stands
+  // in for the mount ID (one file system per mount here).
+  sx.stx_mask = STATX_BASIC_STATS | STATX_MNT_ID;
+  sx.stx_mnt_id = st.st_dev;
   sx.stx_blksize = static_cast<uint32_t>(st.st_blksize);
   sx.stx_nlink = static_cast<uint32_t>(st.st_nlink);
   sx.stx_uid = st.st_uid;

@@ -487,7 +487,9 @@ int64_t DoClone(Task& t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t
   auto fp = t.ctx->GetFpState(t.mm->as());
   if (!fp.ok()) return -EAGAIN;
 
-  std::shared_ptr<Task> child;
+  std::shared_ptr<Task> child = std::make_shared<Task>(k, 0);
+  auto thread = k->NewTaskThread(child);
+  if (!thread.ok()) return -EAGAIN;
   std::shared_ptr<std::atomic<bool>> vfork_done;
   auto vfork_q = std::make_shared<vfs::WaitQueue>();
   {
@@ -496,7 +498,9 @@ int64_t DoClone(Task& t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t
     if (!(flags & CLONE_THREAD)) {
       // RLIMIT_NPROC counts the processes of the real user.
       uint64_t limit = t.rlimit_cur(RLIMIT_NPROC);
-      if (limit != RLIM_INFINITY && !t.creds().HasCap(CAP_SYS_RESOURCE) && !t.creds().HasCap(CAP_SYS_ADMIN)) {
+      // Root is exempt, as Linux exempts INIT_USER.
+      if (limit != RLIM_INFINITY && t.creds().ruid != 0 && !t.creds().HasCap(CAP_SYS_RESOURCE) &&
+          !t.creds().HasCap(CAP_SYS_ADMIN)) {
         uint64_t n = 0;
         for (ThreadGroup* g : k->GroupsLocked()) {
           if (!g->zombie && g->creds.ruid == t.creds().ruid) n++;
@@ -505,7 +509,7 @@ int64_t DoClone(Task& t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t
       }
     }
     int tid = k->AllocatePidLocked();
-    child = std::make_shared<Task>(k, tid);
+    child->tid = tid;
     if (flags & CLONE_THREAD) {
       child->tg = t.tg;
     } else {
@@ -559,7 +563,7 @@ int64_t DoClone(Task& t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t
     if (child_mm != t.mm) (void)child_mm->CopyOut(ptid, &tid, 4);
   }
   if (flags & CLONE_CHILD_SETTID) (void)child_mm->CopyOut(ctid, &tid, 4);
-  k->Start(child);
+  (*thread)->Go(true);
   if (vfork_done) {
     vfs::WaitEntry e(*vfork_q, &t);
     while (!vfork_done->load()) {
