@@ -1,0 +1,75 @@
+#include "sentry/syscalls/linux/support.h"
+
+#include <map>
+#include <sstream>
+
+namespace stockade::sentry::syscalls {
+namespace {
+
+// Handled, with known differences from Linux.
+const std::map<std::string, std::string>& PartialNotes() {
+  static const std::map<std::string, std::string> notes = {
+      {"clone", "no new namespaces inside the sandbox (EPERM); CLONE_PIDFD unsupported"},
+      {"fcntl", "record locks are validated but not enforced (F_GETLK reports unlocked); leases, notifications and seals EINVAL"},
+      {"flock", "accepted, not enforced"},
+      {"mmap", "MAP_HUGETLB is EINVAL; writes to a file do not update its existing MAP_SHARED mappings"},
+      {"prctl", "the common options; others EINVAL"},
+      {"ioctl", "TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX/FIONCLEX"},
+      {"sched_setaffinity", "applies to the task's Sentry thread"},
+      {"getpriority", "nice values are not tracked"},
+      {"setpriority", "nice values are not tracked"},
+      {"openat2", "resolve flags other than RESOLVE_CACHED are EINVAL"},
+      {"write", "RLIMIT_FSIZE is not enforced"},
+      {"futex", "PI futexes without priority inheritance; FUTEX_CMP_REQUEUE_PI ENOSYS"},
+      {"clock_gettime", "CPU-time clocks report the task's Sentry thread"},
+      {"mknod", "FIFOs and regular files only"},
+      {"mknodat", "FIFOs and regular files only"},
+      {"getrusage", "usage counters are zero"},
+      {"times", "approximate"},
+      {"mincore", "every mapped page reads as resident"},
+      {"setuid", "credentials are the Sentry's own; they never reach the host"},
+      {"execve", "no set-user-ID or file capabilities"},
+  };
+  return notes;
+}
+
+}  // namespace
+
+std::vector<SyscallStatus> SyscallTable(const kernel::Kernel& k) {
+  std::vector<SyscallStatus> out;
+  for (const auto& n : kernel::SyscallNames()) {
+    SyscallStatus s{n.nr, n.name, Support::kUnsupported, ""};
+    if (k.syscall(static_cast<uint64_t>(n.nr)) != nullptr) {
+      auto it = PartialNotes().find(n.name);
+      if (it != PartialNotes().end()) {
+        s.support = Support::kPartial;
+        s.note = it->second;
+      } else {
+        s.support = Support::kSupported;
+      }
+    } else {
+      s.note = "ENOSYS";
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::string RenderSupportMarkdown(const std::vector<SyscallStatus>& table) {
+  int counts[3] = {0, 0, 0};
+  for (const auto& s : table) counts[static_cast<int>(s.support)]++;
+  std::ostringstream o;
+  o << "## System calls (Sentry, amd64)\n\n";
+  o << "Generated from the Sentry's syscall table by `stockade-compat-doc` (a test checks that this\n"
+       "section matches it). " << counts[0] << " supported, " << counts[1] << " partial, " << counts[2]
+    << " unsupported (ENOSYS), of " << table.size() << " numbers.\n\n";
+  o << "| nr | name | status | note |\n| ---: | --- | --- | --- |\n";
+  for (const auto& s : table) {
+    const char* st = s.support == Support::kSupported ? "supported"
+                     : s.support == Support::kPartial ? "partial" : "unsupported";
+    o << "| " << s.nr << " | `" << s.name << "` | " << st << " | " << s.note << " |\n";
+  }
+  return o.str();
+}
+
+}  // namespace stockade::sentry::syscalls
