@@ -69,16 +69,26 @@ int RunSentry(const boot_api::BootConfig& cfg, const oci::Spec& spec, int sfd, F
     uint64_t one = 1;
     (void)!write(done.get(), &one, sizeof one);
   });
+  int ended_by = 0;  // a signal that ended the sandbox before its container ran
   struct pollfd p[2] = {{sfd, POLLIN, 0}, {done.get(), POLLIN, 0}};
   while (poll(p, 2, -1) >= 0 || errno == EINTR) {
     if (p[1].revents) break;
     struct signalfd_siginfo si;
     if ((p[0].revents & POLLIN) && read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si) &&
         si.ssi_signo != SIGCHLD) {
-      (void)(*mgr)->Signal(cfg.id, static_cast<int>(si.ssi_signo), 0, boot_api::kDeliverToProcess);
+      int sig = static_cast<int>(si.ssi_signo);
+      // Before the container has started there is no init to take it: a
+      // termination signal then ends the sandbox itself.
+      if (!(*mgr)->Signal(cfg.id, sig, 0, boot_api::kDeliverToProcess).ok() && sig != SIGWINCH &&
+          sig != SIGUSR1 && sig != SIGUSR2) {
+        (*mgr)->Shutdown();
+        ended_by = sig;
+        break;
+      }
     }
   }
   waiter.join();
+  if (ended_by) code = 128 + ended_by;
   WriteExitRecord(cfg.exit_fd, (*mgr)->ExitRecord());
   server.Stop();
   mgr->reset();
