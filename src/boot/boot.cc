@@ -44,8 +44,8 @@ void WriteExitRecord(int fd, const nlohmann::json& rec) {
 // The Sentry platforms: the container runs on the Sentry's kernel. Signals to
 // the sandbox go to the container's init, as native forwards them.
 template <typename Fail>
-int RunSentry(const boot_api::BootConfig& cfg, const oci::Spec& spec, int sfd, Fail fail) {
-  auto mgr = SentryManager::Create(cfg, spec);
+int RunSentry(const boot_api::BootConfig& cfg, const oci::Spec& spec, UniqueFd devpts, int sfd, Fail fail) {
+  auto mgr = SentryManager::Create(cfg, spec, std::move(devpts));
   if (!mgr.ok()) return fail(mgr.error().ToString());
   ContainerArgs root;
   root.id = cfg.id;
@@ -132,7 +132,8 @@ int BootMain(int config_fd) {
     return 1;
   };
   int task_dir = -1;
-  if (Status st = IsolateSandbox(cfg, &task_dir); !st.ok()) return fail(st.error().ToString());
+  int devpts_dir = -1;
+  if (Status st = IsolateSandbox(cfg, &task_dir, &devpts_dir); !st.ok()) return fail(st.error().ToString());
 
   // Orphans of the containers come to us, not to the host's init.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -151,7 +152,7 @@ int BootMain(int config_fd) {
   auto spec = oci::ParseSpec(cfg.spec.dump());
   if (!spec.ok()) return fail(spec.error().ToString());
   if (!spec->process) return fail("spec has no process");
-  if (cfg.platform != "native") return RunSentry(cfg, *spec, sfd, fail);
+  if (cfg.platform != "native") return RunSentry(cfg, *spec, UniqueFd(devpts_dir), sfd, fail);
 
 
   Supervisor sup(cfg.id);

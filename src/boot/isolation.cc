@@ -23,12 +23,24 @@ int OpenOwnTaskDir() {
   return fd;
 }
 
-Status ChrootEmpty() {
+// A devpts instance of our own for the container's terminals, kept only as a
+// directory FD: mounted, opened and detached again, so it is in no directory
+// of ours and no pty of the host's is reachable. -1 if devpts cannot be
+// mounted here (terminals then fail with a clear error).
+int OpenPrivateDevpts(const char* dir) {
+  if (mount("devpts", dir, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") != 0) return -1;
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  umount2(dir, MNT_DETACH);
+  return fd;
+}
+
+Status ChrootEmpty(int* devpts_dir) {
   // A private tmpfs, made read-only, is the whole visible filesystem.
   if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
     return Error::FromErrno("making mounts slave");
   }
   const char* dir = "/tmp";
+  *devpts_dir = OpenPrivateDevpts(dir);
   if (mount("stockade-root", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") != 0) {
     return Error::FromErrno("mounting sandbox root tmpfs");
   }
@@ -41,13 +53,13 @@ Status ChrootEmpty() {
 
 }  // namespace
 
-Status IsolateSandbox(const boot_api::BootConfig& cfg, int* task_dir) {
+Status IsolateSandbox(const boot_api::BootConfig& cfg, int* task_dir, int* devpts_dir) {
   // The namespaces (user as nobody, mount, IPC, UTS, PID, and net for --network=none) were
   // made by the launcher: it can write our ID maps, and only a process born into a PID
   // namespace can have threads there.
   if (cfg.chroot_empty) {
     *task_dir = OpenOwnTaskDir();
-    TRY(ChrootEmpty());
+    TRY(ChrootEmpty(devpts_dir));
   }
   return Ok();
 }

@@ -27,16 +27,32 @@ namespace {
 constexpr long kProcSuperMagic = 0x9fa0;
 constexpr long kSysfsMagic = 0x62656572;
 
-// /dev as the Sentry serves it: the devices that need no host access.
-std::shared_ptr<sentry::vfs::TmpFs> MakeDevFs() {
+// /dev as the Sentry serves it: the devices that need no host access, and
+// the terminals of the sandbox's own devpts (if any). /dev/tty is the
+// opener's controlling terminal; /dev/console is a terminal container's.
+std::shared_ptr<sentry::vfs::TmpFs> MakeDevFs(std::shared_ptr<sentry::vfs::DevPts> devpts,
+                                              const std::atomic<int>* console_index) {
+  using sentry::vfs::File;
+  using Opened = Result<std::shared_ptr<File>>;
   auto dev = std::make_shared<sentry::vfs::TmpFs>(makedev(0, 5), 0755);
-  (void)dev->AddDevice("/null", 0666, makedev(1, 3), [](int f) { return Result<std::shared_ptr<sentry::vfs::File>>(sentry::vfs::NewNullFile(f)); });
-  (void)dev->AddDevice("/zero", 0666, makedev(1, 5), [](int f) { return Result<std::shared_ptr<sentry::vfs::File>>(sentry::vfs::NewZeroFile(f, false)); });
-  (void)dev->AddDevice("/full", 0666, makedev(1, 7), [](int f) { return Result<std::shared_ptr<sentry::vfs::File>>(sentry::vfs::NewZeroFile(f, true)); });
-  (void)dev->AddDevice("/random", 0666, makedev(1, 8), [](int f) { return Result<std::shared_ptr<sentry::vfs::File>>(sentry::vfs::NewRandomFile(f)); });
-  (void)dev->AddDevice("/urandom", 0666, makedev(1, 9), [](int f) { return Result<std::shared_ptr<sentry::vfs::File>>(sentry::vfs::NewRandomFile(f)); });
-  (void)dev->AddDevice("/tty", 0666, makedev(5, 0), [](int) -> Result<std::shared_ptr<sentry::vfs::File>> {
-    return Error(ENXIO, "no controlling terminal");
+  (void)dev->AddDevice("/null", 0666, makedev(1, 3), [](int f) { return Opened(sentry::vfs::NewNullFile(f)); });
+  (void)dev->AddDevice("/zero", 0666, makedev(1, 5), [](int f) { return Opened(sentry::vfs::NewZeroFile(f, false)); });
+  (void)dev->AddDevice("/full", 0666, makedev(1, 7), [](int f) { return Opened(sentry::vfs::NewZeroFile(f, true)); });
+  (void)dev->AddDevice("/random", 0666, makedev(1, 8), [](int f) { return Opened(sentry::vfs::NewRandomFile(f)); });
+  (void)dev->AddDevice("/urandom", 0666, makedev(1, 9), [](int f) { return Opened(sentry::vfs::NewRandomFile(f)); });
+  (void)dev->AddDevice("/tty", 0666, makedev(5, 0), [](int f) {
+    return Opened(std::make_shared<sentry::vfs::ControllingTtyRef>(f));
+  });
+  (void)dev->AddDevice("/ptmx", 0666, makedev(5, 2), [devpts](int f) -> Opened {
+    if (!devpts) return Error(ENODEV, "");
+    sentry::vfs::OpenRequest req;
+    req.flags = f;
+    return devpts->Open("/ptmx", req);
+  });
+  (void)dev->AddDevice("/console", 0620, makedev(5, 1), [devpts, console_index](int f) -> Opened {
+    int n = console_index->load();
+    if (!devpts || n < 0) return Error(ENXIO, "");
+    return devpts->OpenReplica(n, f);
   });
   (void)dev->Mkdir("/pts", 0755, 0, 0);
   (void)dev->Mkdir("/shm", 01777, 0, 0);
@@ -71,8 +87,10 @@ std::string FindExecutable(Task& t, const std::string& arg0, const std::vector<s
 
 }  // namespace
 
-Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::BootConfig& cfg, const oci::Spec& spec) {
+Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::BootConfig& cfg, const oci::Spec& spec,
+                                                             UniqueFd devpts) {
   std::unique_ptr<SentryManager> m(new SentryManager());
+  if (devpts) m->devpts_ = sentry::vfs::DevPts::New(std::move(devpts));
   m->root_id_ = cfg.id;
   m->spec_ = spec;
   if (cfg.rootfs_fd < 0) return Error(EINVAL, "the sandbox was given no rootfs FD");
@@ -97,7 +115,8 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
   auto& mounts = m->kernel_->mounts();
   bool ro = spec.root && spec.root->readonly;
   mounts.Add("/", std::make_shared<sentry::vfs::HostFs>(std::move(rootfs), ro));
-  mounts.Add("/dev", MakeDevFs());
+  mounts.Add("/dev", MakeDevFs(m->devpts_, &m->console_index_));
+  if (m->devpts_) mounts.Add("/dev/pts", m->devpts_);
   mounts.Add("/tmp", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 30), 01777));
   mounts.Add("/proc", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 31), 0555, kProcSuperMagic));
   mounts.Add("/sys", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 32), 0555, kSysfsMagic));
@@ -133,7 +152,13 @@ void SentryManager::OnProcessExit(int tgid, int status) {
   cv_.notify_all();
 }
 
-Result<std::shared_ptr<Task>> SentryManager::NewProcess(const oci::Process& p, std::vector<UniqueFd> stdio, bool init) {
+Result<sentry::vfs::DevPts::Pty> SentryManager::NewTerminal() {
+  if (!devpts_) return Error(ENOTSUP, "the sandbox has no devpts instance, so it cannot make terminals");
+  return devpts_->NewPty();
+}
+
+Result<std::shared_ptr<Task>> SentryManager::NewProcess(const oci::Process& p, std::vector<UniqueFd> stdio,
+                                                        std::shared_ptr<sentry::vfs::TerminalFile> tty, bool init) {
   using namespace sentry;
   kernel::Kernel& k = *kernel_;
   std::shared_ptr<Task> t;
@@ -176,6 +201,9 @@ Result<std::shared_ptr<Task>> SentryManager::NewProcess(const oci::Process& p, s
     }
     t->tg = g;
     t->comm = "init";
+    // A terminal process leads its own session, and the terminal is its
+    // controlling terminal, as runc's TIOCSCTTY makes it.
+    if (tty && g->sid == g->tgid) k.SetCttyLocked(g, tty->tty());
   }
   t->fds = std::make_shared<kernel::FdTable>();
   t->fs = std::make_shared<kernel::FsContext>();
@@ -188,11 +216,13 @@ Result<std::shared_ptr<Task>> SentryManager::NewProcess(const oci::Process& p, s
     f->path = i == 0 ? "pipe:[stdin]" : i == 1 ? "pipe:[stdout]" : "pipe:[stderr]";
     TRY(t->fds->InstallAt(static_cast<int>(i), f, false, 1u << 20));
   }
+  for (int i = 0; tty && i < 3; i++) TRY(t->fds->InstallAt(i, tty, false, 1u << 20));
   std::string exe = FindExecutable(*t, p.args[0], p.env);
   auto img = kernel::LoadProgram(*t, exe, p.args, p.env);
   if (!img.ok()) {
     std::lock_guard<std::mutex> l(k.mu);
     // Never started: drop the process again.
+    if (tty) k.DropCttyLocked(t->tg->sid, false);
     k.ReapLocked(t->tg);
     return img.error().Wrap("starting container process \"" + p.args[0] + "\"");
   }
@@ -207,7 +237,11 @@ Status SentryManager::CreateContainer(ContainerArgs args) {
   if (args.id != root_id_) return Error(ENOTSUP, "subcontainers are not supported on the Sentry platforms yet");
   std::lock_guard<std::mutex> l(mu_);
   if (args.spec.process && args.spec.process->terminal) {
-    return Error(ENOTSUP, "terminal containers are not supported on the Sentry platforms yet");
+    // The terminal is made now; its master goes out with FinishCreate.
+    ASSIGN_OR_RETURN(auto pty, NewTerminal());
+    root_console_ = std::move(pty.master);
+    root_tty_ = std::move(pty.replica);
+    console_index_ = root_tty_->tty()->index;
   }
   root_stdio_ = std::move(args.stdio);
   status_ = "created";
@@ -216,18 +250,21 @@ Status SentryManager::CreateContainer(ContainerArgs args) {
 
 Result<UniqueFd> SentryManager::FinishCreate(const std::string& cid, const std::string&) {
   if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
-  return UniqueFd();
+  std::lock_guard<std::mutex> l(mu_);
+  return std::move(root_console_);
 }
 
 Status SentryManager::StartContainer(const std::string& cid, const std::string&) {
   if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
   std::vector<UniqueFd> stdio;
+  std::shared_ptr<sentry::vfs::TerminalFile> tty;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (status_ != "created") return Error(EINVAL, "container \"" + cid + "\" is " + status_ + ", not created");
     stdio = std::move(root_stdio_);
+    tty = std::move(root_tty_);
   }
-  auto t = NewProcess(*spec_.process, std::move(stdio), true);
+  auto t = NewProcess(*spec_.process, std::move(stdio), std::move(tty), true);
   Result<std::unique_ptr<sentry::kernel::Kernel::ParkedThread>> thread = Error(EAGAIN, "");
   if (t.ok()) {
     thread = kernel_->NewTaskThread(*t);
@@ -259,15 +296,22 @@ Status SentryManager::DestroyContainer(const std::string& cid) {
 Result<ContainerManager::Executed> SentryManager::Execute(const std::string& cid, const oci::Process& p,
                                                           std::vector<UniqueFd> fds) {
   if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
-  if (p.terminal) return Error(ENOTSUP, "exec with a terminal is not supported on the Sentry platforms yet");
   {
     std::lock_guard<std::mutex> l(mu_);
     if (status_ != "running") return Error(EINVAL, "container \"" + cid + "\" is not running");
   }
-  ASSIGN_OR_RETURN(auto t, NewProcess(p, std::move(fds), false));
+  Executed e;
+  std::shared_ptr<sentry::vfs::TerminalFile> tty;
+  if (p.terminal) {
+    ASSIGN_OR_RETURN(auto pty, NewTerminal());
+    e.console_master = std::move(pty.master);
+    tty = std::move(pty.replica);
+  }
+  ASSIGN_OR_RETURN(auto t, NewProcess(p, std::move(fds), std::move(tty), false));
   auto thread = kernel_->NewTaskThread(t);
   if (!thread.ok()) {
     std::lock_guard<std::mutex> l(kernel_->mu);
+    kernel_->DropCttyLocked(t->tg->sid, false);
     kernel_->ReapLocked(t->tg);
     return thread.error().Wrap("starting the process");
   }
@@ -281,7 +325,6 @@ Result<ContainerManager::Executed> SentryManager::Execute(const std::string& cid
     kernel_->AddTaskLocked(t);
   }
   (*thread)->Go(true);
-  Executed e;
   e.pid = pid;
   return e;
 }
@@ -325,7 +368,11 @@ Status SentryManager::Signal(const std::string& cid, int sig, pid_t pid, int mod
     case boot_api::kDeliverToForegroundProcessGroup: {
       ThreadGroup* target = pid ? k.GroupByTgidLocked(pid) : k.init();
       if (!target) return Error(ESRCH, "no process " + std::to_string(pid));
-      int pgid = target->pgid;
+      // The foreground group of the process's terminal, as native reads
+      // it from tpgid.
+      auto tty = k.CttyLocked(target->sid);
+      if (!tty || tty->fg_pgid <= 0) return Error(ENOTTY, "process " + std::to_string(target->tgid) + " has no terminal");
+      int pgid = tty->fg_pgid;
       for (ThreadGroup* g : k.GroupsLocked()) {
         if (!g->zombie && g->pgid == pgid) k.SendToGroupLocked(g, si, true);
       }
@@ -366,8 +413,9 @@ Status SentryManager::Resume(const std::string& cid) {
 
 Result<nlohmann::json> SentryManager::Stats(const std::string& cid) {
   if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
+  // Only the tasks: CPU and memory are the container cgroup's, which holds
+  // the whole sandbox (the CLI adds them).
   nlohmann::json j = nlohmann::json::object();
-  j["memory"] = {{"usage", {{"usage", mf_->allocated()}}}};
   std::lock_guard<std::mutex> l(kernel_->mu);
   j["pids"] = {{"current", kernel_->GroupsLocked().size()}};
   return j;

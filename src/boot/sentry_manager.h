@@ -3,6 +3,7 @@
 // processes the application has.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -20,7 +21,9 @@ namespace stockade::boot {
 class SentryManager : public ContainerManager {
  public:
   // Builds the kernel: memory file, platform, mounts over the donated rootfs.
-  static Result<std::unique_ptr<SentryManager>> Create(const boot_api::BootConfig& cfg, const oci::Spec& spec);
+  // `devpts`: the sandbox's private devpts instance (invalid: no terminals).
+  static Result<std::unique_ptr<SentryManager>> Create(const boot_api::BootConfig& cfg, const oci::Spec& spec,
+                                                       UniqueFd devpts);
   ~SentryManager() override;
 
   Status CreateContainer(ContainerArgs args) override;
@@ -46,9 +49,13 @@ class SentryManager : public ContainerManager {
 
  private:
   SentryManager() = default;
-  // A new process running `p` in the container, not yet started.
+  // A new process running `p` in the container, not yet started. Its stdio
+  // is `stdio`, or `tty` (then also its session's controlling terminal).
   Result<std::shared_ptr<sentry::kernel::Task>> NewProcess(const oci::Process& p, std::vector<UniqueFd> stdio,
+                                                            std::shared_ptr<sentry::vfs::TerminalFile> tty,
                                                             bool init);
+  // A new pty for a `-t` process (the CLI sizes it through the master).
+  Result<sentry::vfs::DevPts::Pty> NewTerminal();
   void OnProcessExit(int tgid, int status);
 
   std::string root_id_;
@@ -61,6 +68,10 @@ class SentryManager : public ContainerManager {
   std::condition_variable cv_;
   std::string status_ = "creating";
   std::vector<UniqueFd> root_stdio_;
+  std::shared_ptr<sentry::vfs::DevPts> devpts_;            // null: no terminals
+  std::shared_ptr<sentry::vfs::TerminalFile> root_tty_;    // a terminal container's
+  UniqueFd root_console_;                                  // its master, until FinishCreate
+  std::atomic<int> console_index_{-1};                     // /dev/console: root_tty_'s N
   std::optional<int> root_exit_;      // exit code (128+N)
   std::map<int, std::optional<int>> exec_exits_;  // exec'd tgid -> exit code
   bool shutdown_ = false;

@@ -204,7 +204,20 @@ Result<nlohmann::json> Stats(const Globals& g, const std::string& id) {
   ASSIGN_OR_RETURN(ContainerState s, store.Peek(id));
   if (EffectiveStatus(s) == kStopped) return Error::Msg("container \"" + id + "\" is not running");
   ASSIGN_OR_RETURN(auto r, CallSandbox(g.root, s, boot_api::kEvent, {{"CID", id}}));
-  return nlohmann::json{{"type", "stats"}, {"id", id}, {"data", r.result}};
+  nlohmann::json data = r.result.is_object() ? r.result : nlohmann::json::object();
+  // On the Sentry platforms the sandbox counts only what it alone knows (its
+  // tasks); the container's cgroup holds the whole sandbox, so CPU and memory
+  // come from there, as runsc reports them.
+  if (!s.cgroup.is_null() && !data.contains("cpu")) {
+    auto cg = cgroup::Cgroup::Load(s.cgroup);
+    auto cs = cg.ok() ? cg->Stats() : Result<nlohmann::json>(cg.error());
+    if (cs.ok()) {
+      for (auto& [k, v] : cs->items()) {
+        if (!data.contains(k)) data[k] = v;
+      }
+    }
+  }
+  return nlohmann::json{{"type", "stats"}, {"id", id}, {"data", data}};
 }
 
 Status Update(const Globals& g, const std::string& id, const oci::Resources& r) {

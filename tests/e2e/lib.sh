@@ -142,6 +142,12 @@ is_stockade() {
   [[ $_IS_STOCKADE == yes ]]
 }
 
+# Whether the container runs on the Sentry (a --platform other than native): its processes
+# then have the sandbox's own PIDs (init is 1) and no host process of their own, as in runsc.
+is_sentry() {
+  is_stockade && [[ " ${STOCKADE_FLAGS:-} " =~ \ --platform=(ptrace|systrap|kvm)\  ]]
+}
+
 runtime_name() { basename "$STOCKADE"; }
 
 # rt ARGS...: the runtime under test with its global flags and this test's --root, bounded by

@@ -422,6 +422,8 @@ void Kernel::TaskExitedLocked(Task* t) {
       tg->exiting = true;
       tg->exit_status = t->thread_exit_status;
     }
+    // A session leader's terminal hangs up.
+    if (tg->sid == tg->tgid) DropCttyLocked(tg->sid, true);
     // Orphans first, so that a reaped init does not inherit them.
     ReparentChildrenLocked(tg);
     if (tg == init_) {
@@ -448,6 +450,43 @@ void Kernel::TaskExitedLocked(Task* t) {
     if (cfg_.on_exit) cfg_.on_exit(init_->exit_status);
   }
   exited_cv_.notify_all();
+}
+
+bool Kernel::SendToPgrpLocked(int pgid, const siginfo_t& info) {
+  bool found = false;
+  for (auto& [id, g] : groups_) {
+    if (g->pgid == pgid && !g->zombie) {
+      SendToGroupLocked(g.get(), info);
+      found = true;
+    }
+  }
+  return found;
+}
+
+std::shared_ptr<vfs::TtyState> Kernel::CttyLocked(int sid) {
+  auto it = ctty_.find(sid);
+  return it == ctty_.end() ? nullptr : it->second;
+}
+
+void Kernel::SetCttyLocked(ThreadGroup* leader, std::shared_ptr<vfs::TtyState> tty) {
+  tty->sid = leader->sid;
+  tty->fg_pgid = leader->pgid;
+  ctty_[leader->sid] = std::move(tty);
+}
+
+void Kernel::DropCttyLocked(int sid, bool hangup) {
+  auto it = ctty_.find(sid);
+  if (it == ctty_.end()) return;
+  std::shared_ptr<vfs::TtyState> tty = std::move(it->second);
+  ctty_.erase(it);
+  if (hangup && tty->fg_pgid > 0) {
+    siginfo_t si{};
+    si.si_signo = SIGHUP;
+    si.si_code = SI_KERNEL;
+    SendToPgrpLocked(tty->fg_pgid, si);
+  }
+  tty->sid = 0;
+  tty->fg_pgid = 0;
 }
 
 void Kernel::ReapLocked(ThreadGroup* tg) {

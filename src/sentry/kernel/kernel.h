@@ -29,6 +29,7 @@
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/mm/mm.h"
+#include "sentry/vfs/devpts.h"
 #include "sentry/vfs/filesystem.h"
 #include "sentry/vfs/waiter.h"
 
@@ -267,6 +268,17 @@ class Kernel {
   void ForceSignalLocked(Task* t, const siginfo_t& info);
   // Kills every task of the group (exit_group / fatal signal).
   void BeginGroupExitLocked(ThreadGroup* tg, int wait_status);
+  // Signals every live process of a process group; false if there is none.
+  bool SendToPgrpLocked(int pgid, const siginfo_t& info);
+
+  // Controlling terminals, one per session (Linux keeps it per process, but
+  // only the session leader can set it and every member inherits it).
+  std::shared_ptr<vfs::TtyState> CttyLocked(int sid);
+  // Makes `tty` the session's controlling terminal, its group the foreground.
+  void SetCttyLocked(ThreadGroup* leader, std::shared_ptr<vfs::TtyState> tty);
+  // The session loses its terminal; `hangup` sends SIGHUP to the foreground
+  // group, as when the session leader exits.
+  void DropCttyLocked(int sid, bool hangup);
 
   // Called by a task's thread when it leaves; makes the group a zombie when
   // it was the last, reparents and notifies.
@@ -301,6 +313,7 @@ class Kernel {
   std::vector<SyscallFn> table_;
   std::map<int, std::shared_ptr<Task>> tasks_;
   std::map<int, std::unique_ptr<ThreadGroup>> groups_;
+  std::map<int, std::shared_ptr<vfs::TtyState>> ctty_;  // by session ID
   int next_pid_ = 1;
   ThreadGroup* init_ = nullptr;
   int live_ = 0;

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 
+#include "sentry/kernel/tty_ops.h"
+
 namespace stockade::sentry::kernel {
 
 Result<std::shared_ptr<vfs::File>> FileFor(Task& t, int fd) {
@@ -50,6 +52,9 @@ Result<std::shared_ptr<vfs::File>> OpenAt(Task& t, int dirfd, const std::string&
   req.uid = t.creds().fsuid;
   req.gid = t.creds().fsgid;
   ASSIGN_OR_RETURN(auto f, fs->Open(rel, req));
+  if (dynamic_cast<vfs::ControllingTtyRef*>(f.get())) {
+    ASSIGN_OR_RETURN(f, OpenControllingTty(t, flags));
+  }
   f->path = abs;
   return f;
 }

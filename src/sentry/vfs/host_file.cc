@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "abi/linux/errno.h"
+#include "abi/linux/termios.h"
 #include "sentry/vfs/host_fs.h"
 
 namespace stockade::sentry::vfs {
@@ -154,13 +155,13 @@ Result<int64_t> HostFile::Ioctl(mm::MemoryManager& mm, uint64_t cmd, uint64_t ar
   // reaches the host.
   switch (cmd) {
     case TCGETS: {
-      struct termios t;
+      abi::KernelTermios t;
       if (ioctl(fd_.get(), TCGETS, &t) < 0) return Errno();
       TRY(mm.CopyOut(arg, &t, sizeof t));
       return 0;
     }
     case TCSETS: case TCSETSW: case TCSETSF: {
-      struct termios t;
+      abi::KernelTermios t;
       TRY(mm.CopyIn(arg, &t, sizeof t));
       if (ioctl(fd_.get(), cmd, &t) < 0) return Errno();
       return 0;

@@ -14,7 +14,7 @@ const std::map<std::string, std::string>& PartialNotes() {
       {"flock", "accepted, not enforced"},
       {"mmap", "MAP_HUGETLB is EINVAL; writes to a file do not update its existing MAP_SHARED mappings"},
       {"prctl", "the common options; others EINVAL"},
-      {"ioctl", "TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX/FIONCLEX"},
+      {"ioctl", "terminals (TCGETS/TCSETS*, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ, TIOCGWINSZ/TIOCSWINSZ, TIOCSCTTY, TIOCNOTTY, TIOCGPGRP/TIOCSPGRP, TIOCGSID, TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK), FIONREAD, FIONBIO, FIOASYNC, FIOQSIZE, FIOCLEX/FIONCLEX"},
       {"sched_setaffinity", "applies to the task's Sentry thread"},
       {"getpriority", "nice values are not tracked"},
       {"setpriority", "nice values are not tracked"},

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "abi/linux/errno.h"
+#include "sentry/kernel/tty_ops.h"
 #include "sentry/syscalls/linux/sys_common.h"
 #include "sentry/vfs/host_file.h"
 #include "sentry/vfs/host_fs.h"
@@ -398,7 +399,11 @@ int64_t DoRead(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t tot
     if (!r.ok()) return Err(r.error());
     return 0;
   }
-  if (!off && HostStreamWouldBlock(f, POLLIN)) return -EAGAIN;
+  if (!off) {
+    // A background process reading its terminal is stopped (SIGTTIN).
+    if (int64_t r = kernel::TtyCheckRead(t, f)) return r;
+    if (HostStreamWouldBlock(f, POLLIN)) return -EAGAIN;
+  }
   auto buf = Bounce(total);
   SegCursor cur(segs);
   uint64_t done = 0;
@@ -1586,6 +1591,9 @@ int64_t Ioctl(Task& t, const SyscallArgs& a) {
     }
     default:
       break;
+  }
+  if (auto* term = dynamic_cast<vfs::TerminalFile*>(f.get())) {
+    if (auto r = kernel::TtyJobControlIoctl(t, *term, cmd, arg)) return *r;
   }
   SYS_ASSIGN(int64_t r, f->Ioctl(t.memory(), cmd, arg));
   return r;

@@ -1,0 +1,26 @@
+// Job control on terminals: the controlling terminal of a session, its
+// foreground process group, and the checks Linux makes when a background
+// process touches its terminal (drivers/tty/tty_jobctrl.c). The terminal's
+// bytes and termios are the host line discipline's (vfs::TerminalFile).
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "sentry/kernel/kernel.h"
+
+namespace stockade::sentry::kernel {
+
+// TIOCSCTTY, TIOCNOTTY, TIOCGPGRP, TIOCSPGRP and TIOCGSID on `f`; nullopt for
+// any other request. Returns the syscall result (or -errno).
+std::optional<int64_t> TtyJobControlIoctl(Task& t, vfs::TerminalFile& f, uint64_t cmd, uint64_t arg);
+
+// Before a read from a terminal: a background process of the terminal's
+// session gets SIGTTIN (-ERESTARTSYS), or -EIO when it ignores or blocks the
+// signal or its group is orphaned. 0 when the read may go ahead.
+int64_t TtyCheckRead(Task& t, vfs::File& f);
+
+// /dev/tty: a new open description of the caller's controlling terminal.
+Result<std::shared_ptr<vfs::File>> OpenControllingTty(Task& t, int flags);
+
+}  // namespace stockade::sentry::kernel
