@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "boot/native/capabilities.h"
 #include "boot/native/rlimits.h"
+#include "boot/native/seccomp.h"
 #include "platform/ptrace/ptrace_platform.h"
 #include "sentry/kernel/exec.h"
 #include "sentry/kernel/path_ops.h"
@@ -91,6 +92,14 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
                                                              UniqueFd devpts) {
   std::unique_ptr<SentryManager> m(new SentryManager());
   if (devpts) m->devpts_ = sentry::vfs::DevPts::New(std::move(devpts));
+  if (spec.linux && spec.linux->seccomp && native::SeccompEnabled(*spec.linux->seccomp)) {
+    m->seccomp_ = std::async(std::launch::async, [profile = *spec.linux->seccomp]()
+                                 -> Result<std::shared_ptr<const sentry::kernel::SeccompProgram>> {
+                    auto compiled = native::CompileSeccomp(profile);
+                    if (!compiled.ok()) return compiled.error().Wrap("seccomp profile");
+                    return sentry::kernel::SeccompProgram::New(compiled->bpf);
+                  }).share();
+  }
   m->root_id_ = cfg.id;
   m->spec_ = spec;
   if (cfg.rootfs_fd < 0) return Error(EINVAL, "the sandbox was given no rootfs FD");
@@ -204,6 +213,16 @@ Result<std::shared_ptr<Task>> SentryManager::NewProcess(const oci::Process& p, s
     // A terminal process leads its own session, and the terminal is its
     // controlling terminal, as runc's TIOCSCTTY makes it.
     if (tty && g->sid == g->tgid) k.SetCttyLocked(g, tty->tty());
+  }
+  if (seccomp_.valid()) {
+    auto prog = seccomp_.get();
+    if (!prog.ok()) {
+      std::lock_guard<std::mutex> l(k.mu);
+      if (tty) k.DropCttyLocked(t->tg->sid, false);
+      k.ReapLocked(t->tg);
+      return prog.error();
+    }
+    t->seccomp = *prog;
   }
   t->fds = std::make_shared<kernel::FdTable>();
   t->fs = std::make_shared<kernel::FsContext>();

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,6 +69,9 @@ class SentryManager : public ContainerManager {
   std::condition_variable cv_;
   std::string status_ = "creating";
   std::vector<UniqueFd> root_stdio_;
+  // The spec's seccomp profile, compiled by libseccomp (as on native) while
+  // the container is created; every process of the container runs it.
+  std::shared_future<Result<std::shared_ptr<const sentry::kernel::SeccompProgram>>> seccomp_;
   std::shared_ptr<sentry::vfs::DevPts> devpts_;            // null: no terminals
   std::shared_ptr<sentry::vfs::TerminalFile> root_tty_;    // a terminal container's
   UniqueFd root_console_;                                  // its master, until FinishCreate

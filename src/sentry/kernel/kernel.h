@@ -28,6 +28,7 @@
 #include "platform/platform.h"
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/devpts.h"
 #include "sentry/vfs/filesystem.h"
@@ -160,6 +161,10 @@ class Task : public vfs::Waiter {
   uint64_t robust_list = 0;
   uint64_t robust_list_len = 0;
   int pdeathsig = 0;
+  int nice = 0;  // -20..19, per thread as in Linux; under Kernel::mu
+  // The seccomp filter every system call of this thread passes (the
+  // container's profile); inherited by clone, kept across execve.
+  std::shared_ptr<const SeccompProgram> seccomp;
 
   // nanosleep's restart_syscall state.
   std::function<int64_t(Task&)> restart;

@@ -1,9 +1,11 @@
 // A task's host thread: the loop that runs application code through the
 // platform, serves its system calls and faults, and delivers its signals on
 // the way back to user mode.
+#include <linux/audit.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "abi/linux/errno.h"
@@ -227,13 +229,61 @@ Next PrepareReturnToUser(Task& t) {
   return Next::kRun;
 }
 
+// The task's seccomp program on this call (__seccomp_filter): nullopt lets
+// the call run; otherwise the result it gets instead (kNoReturnValue when the
+// task is being killed).
+std::optional<int64_t> SeccompVerdict(Task& t) {
+  uint32_t r = t.seccomp->Run(SeccompProgram::DataFor(t.regs));
+  uint32_t data = r & SECCOMP_RET_DATA;
+  switch (r & SECCOMP_RET_ACTION_FULL) {
+    case SECCOMP_RET_ALLOW:
+    case SECCOMP_RET_LOG:
+      return std::nullopt;
+    case SECCOMP_RET_ERRNO:
+      return -static_cast<int64_t>(std::min<uint32_t>(data, 4095));
+    case SECCOMP_RET_TRACE:
+    case SECCOMP_RET_USER_NOTIF:
+      return -ENOSYS;  // no tracer, no listener: as Linux without one
+    case SECCOMP_RET_TRAP: {
+      siginfo_t info{};
+      info.si_signo = SIGSYS;
+      info.si_code = 1;  // SYS_SECCOMP
+      info.si_errno = static_cast<int>(data);
+      info.si_call_addr = reinterpret_cast<void*>(t.regs.rip);
+      info.si_syscall = static_cast<int>(t.regs.orig_rax);
+      info.si_arch = AUDIT_ARCH_X86_64;
+      std::lock_guard<std::mutex> l(t.kernel->mu);
+      t.kernel->ForceSignalLocked(&t, info);
+      // The call is skipped with its registers rolled back (rax = the number).
+      return static_cast<int64_t>(t.regs.orig_rax);
+    }
+    case SECCOMP_RET_KILL_THREAD: {
+      std::lock_guard<std::mutex> l(t.kernel->mu);
+      if (t.tg->tasks.size() > 1) {
+        t.exit_requested = true;
+        t.thread_exit_status = SignalStatus(SIGSYS, true);
+        return kNoReturnValue;
+      }
+      t.kernel->BeginGroupExitLocked(t.tg, SignalStatus(SIGSYS, true));
+      return kNoReturnValue;
+    }
+    default: {  // SECCOMP_RET_KILL_PROCESS, and actions this kernel does not know
+      std::lock_guard<std::mutex> l(t.kernel->mu);
+      t.kernel->BeginGroupExitLocked(t.tg, SignalStatus(SIGSYS, true));
+      return kNoReturnValue;
+    }
+  }
+}
+
 void HandleSyscall(Task& t) {
   uint64_t nr = t.regs.orig_rax;
   SyscallArgs a{{t.regs.rdi, t.regs.rsi, t.regs.rdx, t.regs.r10, t.regs.r8, t.regs.r9}};
   bool strace = static_cast<bool>(t.kernel->config().strace);
   if (strace) StraceEntry(t, nr, a);
+  std::optional<int64_t> denied;
+  if (t.seccomp) denied = SeccompVerdict(t);
   SyscallFn fn = t.kernel->syscall(nr);
-  int64_t ret = fn ? fn(t, a) : -ENOSYS;
+  int64_t ret = denied ? *denied : fn ? fn(t, a) : -ENOSYS;
   if (ret != kNoReturnValue) {
     t.regs.rax = static_cast<uint64_t>(ret);
     t.syscall_returned = true;

@@ -125,6 +125,39 @@ void SendSigpipe(Task& t) {
   t.kernel->SendToTaskLocked(&t, si);
 }
 
+// RLIMIT_FSIZE (generic_write_check_limits, inode_newsize_ok): a regular file
+// may not grow past the limit; trying raises SIGXFSZ and fails with EFBIG.
+bool OverFsizeLimit(Task& t, uint64_t new_size) {
+  uint64_t limit = t.rlimit_cur(RLIMIT_FSIZE);
+  if (limit == RLIM_INFINITY || new_size <= limit) return false;
+  std::lock_guard<std::mutex> l(t.kernel->mu);
+  siginfo_t si{};
+  si.si_signo = SIGXFSZ;
+  si.si_code = SI_KERNEL;
+  t.kernel->SendToTaskLocked(&t, si);
+  return true;
+}
+
+// Cuts a write to a regular file short at RLIMIT_FSIZE; -EFBIG (and SIGXFSZ)
+// when it would start at or past the limit.
+int64_t ClampWriteToFsizeLimit(Task& t, vfs::File& f, std::optional<uint64_t> off, uint64_t* total) {
+  uint64_t limit = t.rlimit_cur(RLIMIT_FSIZE);
+  if (limit == RLIM_INFINITY) return 0;
+  auto st = f.Stat();
+  if (!st.ok() || !S_ISREG(st->st_mode)) return 0;
+  uint64_t pos = static_cast<uint64_t>(st->st_size);
+  if (off) {
+    pos = *off;
+  } else if (!(f.flags() & O_APPEND)) {
+    auto cur = f.Seek(0, SEEK_CUR);
+    if (!cur.ok()) return 0;
+    pos = static_cast<uint64_t>(*cur);
+  }
+  if (OverFsizeLimit(t, pos + 1)) return -EFBIG;
+  *total = std::min(*total, limit - pos);
+  return 0;
+}
+
 bool HasTrailingSlash(const std::string& p) { return p.size() > 1 && p.back() == '/'; }
 
 // The last component of a path as given (before cleaning), trailing slashes
@@ -462,6 +495,7 @@ int64_t DoWrite(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t to
     return 0;
   }
   if (!off && HostStreamWouldBlock(f, POLLOUT)) return -EAGAIN;
+  if (int64_t r = ClampWriteToFsizeLimit(t, f, off, &total)) return r;
   auto buf = Bounce(total);
   SegCursor cur(segs);
   uint64_t done = 0;
@@ -1437,6 +1471,7 @@ int64_t Truncate(Task& t, const SyscallArgs& a) {
   if (!S_ISREG(st.st_mode)) return -EINVAL;
   if (r.fs->ReadOnly()) return -EROFS;
   SYS_TRY(CheckPerm(Creds(t), st, 2));
+  if (OverFsizeLimit(t, static_cast<uint64_t>(len))) return -EFBIG;
   SYS_TRY(CheckSentryFileSize(nullptr, r.fs.get(), static_cast<uint64_t>(len)));
   try {
     SYS_TRY(r.fs->Truncate(r.rel, static_cast<uint64_t>(len)));
@@ -1456,6 +1491,7 @@ int64_t Ftruncate(Task& t, const SyscallArgs& a) {
   if (!f->writable()) return -EINVAL;
   SYS_ASSIGN(struct stat st, f->Stat());
   if (!S_ISREG(st.st_mode)) return -EINVAL;
+  if (OverFsizeLimit(t, static_cast<uint64_t>(len))) return -EFBIG;
   SYS_TRY(CheckSentryFileSize(f.get(), nullptr, static_cast<uint64_t>(len)));
   try {
     SYS_TRY(f->Truncate(static_cast<uint64_t>(len)));
@@ -1480,6 +1516,9 @@ int64_t Fallocate(Task& t, const SyscallArgs& a) {
   if (S_ISDIR(st.st_mode)) return -EISDIR;
   if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) return -ENODEV;
   if (off > INT64_MAX - len) return -EFBIG;
+  if (S_ISREG(st.st_mode) && !(mode & FALLOC_FL_KEEP_SIZE) && OverFsizeLimit(t, static_cast<uint64_t>(off + len))) {
+    return -EFBIG;
+  }
   if (auto* h = dynamic_cast<vfs::HostFile*>(f.get())) {
     // The host validates the mode bits (all scalar arguments).
     if (fallocate(h->host_fd(), mode, off, len) < 0) return -errno;

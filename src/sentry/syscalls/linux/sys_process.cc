@@ -1,5 +1,6 @@
 // Processes and threads: ids, clone/fork/vfork, execve, exit, wait, sessions,
 // credentials, rlimits, uname, prctl, arch_prctl.
+#include <algorithm>
 #include <asm/prctl.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
@@ -20,6 +21,7 @@
 namespace stockade::sentry::syscalls {
 namespace {
 
+using kernel::Kernel;
 using kernel::ThreadGroup;
 
 int64_t Getpid(Task& t, const SyscallArgs&) { return t.tg->tgid; }
@@ -548,6 +550,8 @@ int64_t DoClone(Task& t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t
       child->altstack = t.altstack;
     }
     child->comm = t.comm;
+    child->nice = t.nice;
+    child->seccomp = t.seccomp;
     if (flags & CLONE_CHILD_CLEARTID) child->clear_child_tid = ctid;
     if (flags & CLONE_VFORK) {
       vfork_done = std::make_shared<std::atomic<bool>>(false);
@@ -856,8 +860,69 @@ int64_t SchedGetparam(Task& t, const SyscallArgs& a) {
   SYS_TRY(t.memory().CopyOut(a[1], &zero, 4));
   return 0;
 }
-int64_t Getpriority(Task&, const SyscallArgs& a) { return a[0] > 2 ? -EINVAL : 20; }
-int64_t Setpriority(Task&, const SyscallArgs& a) { return a[0] > 2 ? -EINVAL : 0; }
+// The tasks that getpriority/setpriority(which, who) name; false for a bad
+// `which`. Under Kernel::mu.
+bool PriorityTargetsLocked(Task& t, int which, int who, std::vector<Task*>* out) {
+  Kernel& k = *t.kernel;
+  switch (which) {
+    case PRIO_PROCESS: {
+      Task* o = who ? k.TaskByTidLocked(who) : &t;
+      if (o && !o->tg->zombie) out->push_back(o);
+      return true;
+    }
+    case PRIO_PGRP:
+    case PRIO_USER: {
+      int pgid = who ? who : t.tg->pgid;
+      uint32_t uid = who ? static_cast<uint32_t>(who) : t.creds().euid;
+      for (ThreadGroup* g : k.GroupsLocked()) {
+        if (g->zombie) continue;
+        if (which == PRIO_PGRP ? g->pgid != pgid : g->creds.ruid != uid) continue;
+        for (Task* o : g->tasks) out->push_back(o);
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// The raw syscall answers 20 - nice (1..40) of the highest-priority target.
+int64_t Getpriority(Task& t, const SyscallArgs& a) {
+  std::lock_guard<std::mutex> l(t.kernel->mu);
+  std::vector<Task*> targets;
+  if (!PriorityTargetsLocked(t, static_cast<int>(a[0]), static_cast<int>(a[1]), &targets)) return -EINVAL;
+  if (targets.empty()) return -ESRCH;
+  int best = 19;
+  for (Task* o : targets) best = std::min(best, o->nice);
+  return 20 - best;
+}
+
+// set_one_prio: another user's task needs CAP_SYS_NICE; lowering the nice
+// value needs CAP_SYS_NICE or RLIMIT_NICE room. The last failure wins.
+int64_t Setpriority(Task& t, const SyscallArgs& a) {
+  constexpr int kCapSysNice = 23;
+  int nice = std::clamp(static_cast<int>(a[2]), -20, 19);
+  std::lock_guard<std::mutex> l(t.kernel->mu);
+  std::vector<Task*> targets;
+  if (!PriorityTargetsLocked(t, static_cast<int>(a[0]), static_cast<int>(a[1]), &targets)) return -EINVAL;
+  if (targets.empty()) return -ESRCH;
+  const auto& me = t.creds();
+  bool cap = me.HasCap(kCapSysNice);
+  int64_t err = 0;
+  for (Task* o : targets) {
+    const auto& them = o->creds();
+    if (them.ruid != me.euid && them.euid != me.euid && !cap) {
+      err = -EPERM;
+      continue;
+    }
+    if (nice < o->nice && !cap && t.rlimit_cur(RLIMIT_NICE) < static_cast<uint64_t>(20 - nice)) {
+      err = -EACCES;
+      continue;
+    }
+    o->nice = nice;
+  }
+  return err;
+}
 int64_t Sysinfo(Task& t, const SyscallArgs& a) {
   struct sysinfo host {};
   ::sysinfo(&host);
