@@ -372,6 +372,33 @@ TEST(Mmap, SharedFileMappingWritesReachFile) {
   close(fd);
 }
 
+TEST(Mmap, SharedFileMappingsOfTwoProcessesShareThePages) {
+  TempDir dir;
+  std::string path = dir.Join("f");
+  ASSERT_TRUE(WriteFile(path, std::string(kPage, '.')));
+  int fd = open(path.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  char* p = static_cast<char*>(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+  ASSERT_NE(p, MAP_FAILED);
+  // A child maps the file on its own (not inherited) and writes; no msync.
+  EXPECT_CHILD_OK([&] {
+    int cfd = open(path.c_str(), O_RDWR);
+    CHILD_CHECK(cfd >= 0);
+    char* q = static_cast<char*>(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0));
+    CHILD_CHECK(q != MAP_FAILED);
+    memcpy(q + 100, "child", 5);
+    return 0;
+  });
+  EXPECT_EQ(0, memcmp(p + 100, "child", 5));
+  // Pages not yet written back are what read(2) returns.
+  memcpy(p + 200, "parent", 6);
+  char buf[7] = {};
+  ASSERT_EQ(6, pread(fd, buf, 6, 200));
+  EXPECT_STREQ("parent", buf);
+  munmap(p, kPage);
+  close(fd);
+}
+
 TEST(Mmap, SharedFileMappingOffset) {
   TempDir dir;
   std::string path = dir.Join("f");

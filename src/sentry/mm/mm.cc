@@ -7,6 +7,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "sentry/mm/shared_file_pages.h"
+
 namespace stockade::sentry::mm {
 
 using platform::kMaxUserAddress;
@@ -107,6 +109,37 @@ Status MemoryManager::InsertVmaLocked(Vma v) {
   return Ok();
 }
 
+Status MemoryManager::LoadFilePages(Vma& v) {
+  uint64_t length = v.end - v.start;
+  SharedFilePages::Key key{v.file->MapsDev(), v.file->MapsIno()};
+  bool keyed = key.ino != 0;
+  ASSIGN_OR_RETURN(uint64_t size, v.file->Size());
+  uint64_t avail = size > v.file_off ? size - v.file_off : 0;
+  uint64_t to_read = std::min<uint64_t>(avail, length);
+  v.mapped_end = v.start + PageRoundUp(to_read);
+  if (v.shared && keyed) {
+    if (auto held = SharedFilePages::Get().Find(key, v.file_off, length)) {
+      v.chunk = held->first;
+      v.chunk_off = held->second;
+      return Ok();
+    }
+  }
+  ASSIGN_OR_RETURN(v.chunk, Chunk::New(mf_, length));
+  v.chunk_off = 0;
+  uint64_t done = 0;
+  while (done < to_read) {
+    ASSIGN_OR_RETURN(size_t n, v.file->ReadAt(v.file_off + done, v.chunk->data() + done, to_read - done));
+    if (n == 0) break;
+    done += n;
+  }
+  if (keyed) {
+    // Shared pages not yet written back are newer than the file.
+    SharedFilePages::Get().OverlayRead(key, v.file_off, v.chunk->data(), done);
+    if (v.shared) SharedFilePages::Get().Add(key, v.chunk, 0, v.file_off, length);
+  }
+  return Ok();
+}
+
 namespace {
 // Writes a shared writable file mapping's pages back to its file.
 void WriteBack(const Vma& v) {
@@ -167,21 +200,13 @@ Result<uint64_t> MemoryManager::Map(const MapRequest& req) {
   v.shared = req.shared;
   v.growsdown = req.growsdown;
   v.name = req.name;
-  ASSIGN_OR_RETURN(v.chunk, Chunk::New(mf_, length));
   if (req.file) {
     v.file = req.file;
     v.file_off = req.offset;
     if (v.name.empty()) v.name = req.file->MapsName();
-    ASSIGN_OR_RETURN(uint64_t size, req.file->Size());
-    uint64_t avail = size > req.offset ? size - req.offset : 0;
-    uint64_t to_read = std::min<uint64_t>(avail, length);
-    v.mapped_end = addr + PageRoundUp(to_read);
-    uint64_t done = 0;
-    while (done < to_read) {
-      ASSIGN_OR_RETURN(size_t n, req.file->ReadAt(req.offset + done, v.chunk->data() + done, to_read - done));
-      if (n == 0) break;
-      done += n;
-    }
+    TRY(LoadFilePages(v));
+  } else {
+    ASSIGN_OR_RETURN(v.chunk, Chunk::New(mf_, length));
   }
   if (req.fixed) TRY(UnmapLocked(addr, length));
   TRY(InsertVmaLocked(std::move(v)));
@@ -287,15 +312,12 @@ Result<uint64_t> MemoryManager::Remap(uint64_t old_addr, uint64_t old_len, uint6
     ext.end = src.end + grow;
     ext.file_off = src.file_off + (src.end - src.start);
     ext.chunk_off = 0;
-    ASSIGN_OR_RETURN(ext.chunk, Chunk::New(mf_, grow));
     ext.mapped_end = ext.end;
     if (ext.file) {
-      ASSIGN_OR_RETURN(uint64_t size, ext.file->Size());
-      uint64_t avail = size > ext.file_off ? size - ext.file_off : 0;
-      uint64_t to_read = std::min<uint64_t>(avail, grow);
-      ext.mapped_end = ext.start + PageRoundUp(to_read);
+      TRY(LoadFilePages(ext));
       if (src.mapped_end < src.end) ext.mapped_end = ext.start;
-      if (to_read) (void)ext.file->ReadAt(ext.file_off, ext.chunk->data(), to_read);
+    } else {
+      ASSIGN_OR_RETURN(ext.chunk, Chunk::New(mf_, grow));
     }
     TRY(InsertVmaLocked(std::move(ext)));
     return old_addr;

@@ -141,6 +141,10 @@ class MemoryManager {
   void SplitAtLocked(uint64_t addr);
   Status UnmapLocked(uint64_t addr, uint64_t length);
   Status MapVmaIntoAsLocked(const Vma& v);
+  // Gives a file VMA (file, file_off, start, end, shared set) its pages and
+  // mapped_end; shared mappings of the same file range share them
+  // (SharedFilePages).
+  Status LoadFilePages(Vma& v);
   Status InsertVmaLocked(Vma v);
   // Gives v its own copy of its pages if another VMA (maybe in another
   // process) shares them privately.

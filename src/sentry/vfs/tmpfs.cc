@@ -157,6 +157,7 @@ class TmpFile : public File, public mm::Mappable {
     return static_cast<uint64_t>(n_->data.size());
   }
   std::string MapsName() const override { return path; }
+  dev_t MapsDev() const override { return fs_->dev(); }
   ino_t MapsIno() const override { return n_->ino; }
 
  private:

@@ -43,6 +43,7 @@ class TmpFs : public Filesystem, public std::enable_shared_from_this<TmpFs> {
   Status AddDevice(const std::string& path, mode_t mode, dev_t rdev, DeviceOpener open);
 
   std::mutex& mu() { return mu_; }
+  dev_t dev() const { return dev_; }
   struct stat StatLocked(const TmpInode& n) const;
 
  private:

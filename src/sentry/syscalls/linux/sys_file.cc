@@ -36,6 +36,7 @@
 
 #include "abi/linux/errno.h"
 #include "sentry/kernel/tty_ops.h"
+#include "sentry/mm/shared_file_pages.h"
 #include "sentry/syscalls/linux/sys_common.h"
 #include "sentry/vfs/host_file.h"
 #include "sentry/vfs/host_fs.h"
@@ -420,6 +421,22 @@ bool HostStreamWouldBlock(vfs::File& f, short events) {
   return poll(&p, 1, 0) == 0;
 }
 
+// The file's identity for SharedFilePages when some file has shared
+// mappings and this one could (nullopt otherwise: the common, free case).
+std::optional<mm::SharedFilePages::Key> SharedPagesKey(vfs::File& f) {
+  if (!mm::SharedFilePages::Get().any()) return std::nullopt;
+  auto m = f.Mappable();
+  if (!m.ok() || (*m)->MapsIno() == 0) return std::nullopt;
+  return mm::SharedFilePages::Key{(*m)->MapsDev(), (*m)->MapsIno()};
+}
+
+// The file offset `got` bytes just moved through f started at.
+uint64_t StartOfLastTransfer(vfs::File& f, std::optional<uint64_t> off, uint64_t done, size_t got) {
+  if (off) return *off + done;
+  auto pos = f.Seek(0, SEEK_CUR);
+  return pos.ok() ? static_cast<uint64_t>(*pos) - got : 0;
+}
+
 // Reads into `segs` (`total` bytes, already clamped) from the file position,
 // or at `off` for the p* calls. `call_if_empty`: read(2) passes a zero length
 // to the file (a directory still answers EISDIR); the vectored calls do not.
@@ -441,6 +458,7 @@ int64_t DoRead(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t tot
   SegCursor cur(segs);
   uint64_t done = 0;
   bool checked_seekable = false;
+  auto shared_key = SharedPagesKey(f);
   while (done < total) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(total - done, kChunk));
     if (!off) {
@@ -458,6 +476,9 @@ int64_t DoRead(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t tot
       return Err(r.error());
     }
     size_t got = *r;
+    if (shared_key && got) {
+      mm::SharedFilePages::Get().OverlayRead(*shared_key, StartOfLastTransfer(f, off, done, got), buf.get(), got);
+    }
     size_t copied = cur.Out(t, buf.get(), got);
     if (copied < got) {
       // The application's buffer ended early: give back what it did not take
@@ -499,6 +520,7 @@ int64_t DoWrite(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t to
   auto buf = Bounce(total);
   SegCursor cur(segs);
   uint64_t done = 0;
+  auto shared_key = SharedPagesKey(f);
   while (done < total) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(total - done, kChunk));
     size_t got = cur.In(t, buf.get(), n);
@@ -508,6 +530,9 @@ int64_t DoWrite(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t to
       if (r.error().code() == EPIPE) SendSigpipe(t);
       if (done) break;
       return Err(r.error());
+    }
+    if (shared_key && *r) {
+      mm::SharedFilePages::Get().Written(*shared_key, StartOfLastTransfer(f, off, done, *r), buf.get(), *r);
     }
     done += *r;
     if (*r < got || got < n) break;  // short write, or the buffer faulted
