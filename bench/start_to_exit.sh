@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Start-to-exit latency of `/bin/true` in a busybox bundle, i.e. the wall time of
-#   RUNTIME [FLAGS] --root ROOT run -b BUNDLE ID
-# for Stockade, runc and crun side by side in one hyperfine run. Prints a table of medians
-# and each runtime's ratio to runc, and writes bench/results/start_to_exit.{md,json}.
+#   RUNTIME [FLAGS] --root ROOT run --bundle BUNDLE ID
+# for Stockade (native and ptrace platforms), runc, crun and runsc side by side in one
+# hyperfine run. Prints a table of medians and each runtime's ratio to a baseline (runc),
+# and writes bench/results/$BENCH_NAME.{md,json}.
 # See bench/README.md.
 #
 # Environment:
 #   STOCKADE        Stockade binary (default: `stockade` on PATH, then build/src/cli/stockade)
 #   STOCKADE_FLAGS  its global flags (default: --platform=native; set empty for none)
-#   RUNC, CRUN      the other runtimes (default /usr/sbin/runc, /usr/bin/crun)
-#   BENCH_RUNTIMES  which to measure, in order (default: "stockade runc crun")
+#   RUNC, CRUN, RUNSC  the other runtimes (default /usr/sbin/runc, /usr/bin/crun, /usr/bin/runsc)
+#   BENCH_RUNTIMES  which to measure, in order (default: "stockade runc crun"); also known:
+#                   stockade-ptrace (Stockade with --platform=ptrace) and runsc (gVisor,
+#                   --platform=ptrace --network=none)
+#   BENCH_BASELINE  the runtime the ratios are taken to (default runc)
+#   BENCH_NAME      results file name (default start_to_exit)
 #   BENCH_RUNS      timed runs per runtime (default 40); BENCH_WARMUP (default 5)
 #   BENCH_RESULTS   output dir (default bench/results)
 #   BENCH_CRUN_HUGETLB=1  see README: lets crun run on a hybrid-cgroup host whose cgroup2
@@ -38,6 +43,8 @@ RUNS=${BENCH_RUNS:-40}
 WARMUP=${BENCH_WARMUP:-5}
 RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results}
 read -r -a WANT <<<"${BENCH_RUNTIMES:-stockade runc crun}"
+BASELINE=${BENCH_BASELINE:-runc}
+NAME=${BENCH_NAME:-start_to_exit}
 
 if [[ -z ${STOCKADE:-} ]]; then
   if command -v stockade >/dev/null; then
@@ -49,6 +56,7 @@ fi
 STOCKADE_FLAGS=${STOCKADE_FLAGS---platform=native}
 RUNC=${RUNC:-/usr/sbin/runc}
 CRUN=${CRUN:-/usr/bin/crun}
+RUNSC=${RUNSC:-/usr/bin/runsc}
 
 TMP=$(mktemp -d /tmp/stockade-bench.XXXXXX)
 cleanup() {
@@ -75,6 +83,12 @@ BIN[runc]=$RUNC
 FLAGS[runc]=
 BIN[crun]=$CRUN
 FLAGS[crun]=
+BIN[stockade-ptrace]=$STOCKADE
+FLAGS[stockade-ptrace]=--platform=ptrace
+# gVisor's default platform is systrap in newer releases; Debian's is ptrace. No network
+# set-up exists here, so the sandbox gets none (Stockade's ptrace platform has none yet).
+BIN[runsc]=$RUNSC
+FLAGS[runsc]="--platform=ptrace --network=none"
 
 # Every container a run leaves behind (only after a failure: `run` deletes on exit) is
 # force-deleted by cleanup.sh, which hyperfine also runs after each runtime's runs.
@@ -102,14 +116,14 @@ for name in "${WANT[@]}"; do
   root=$TMP/root-$name
   mkdir -p "$root"
   # shellcheck disable=SC2086
-  if ! err=$(timeout 60 "$bin" ${FLAGS[$name]} --root "$root" run -b "$BUNDLE" "probe-$name" 2>&1 >/dev/null); then
+  if ! err=$(timeout 60 "$bin" ${FLAGS[$name]} --root "$root" run --bundle "$BUNDLE" "probe-$name" 2>&1 >/dev/null); then
     UNAVAILABLE+=("$name"$'\t'"probe run failed: $(head -n1 <<<"$err")")
     continue
   fi
   VERSION[$name]=$("$bin" --version 2>/dev/null | head -n1)
   # A fresh container ID per run: $$ is the pid of the shell hyperfine starts for each run
   # (hyperfine measures and subtracts that shell's own start-up time).
-  CMD[$name]="$bin${FLAGS[$name]:+ ${FLAGS[$name]}} --root $root run -b $BUNDLE b\$\$"
+  CMD[$name]="$bin${FLAGS[$name]:+ ${FLAGS[$name]}} --root $root run --bundle $BUNDLE b\$\$"
   HF_ARGS+=(-n "$name" "${CMD[$name]}")
   NAMES+=("$name")
 done
@@ -131,54 +145,55 @@ unavail_json=$(for u in "${UNAVAILABLE[@]}"; do jq -n --arg n "${u%%$'\t'*}" --a
 jq --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg kernel "$(uname -r)" --arg cpu "$cpu" \
   --argjson ncpu "$(nproc)" --arg cgroups "$cgroup_mode" --argjson runs "$RUNS" \
   --argjson warmup "$WARMUP" --argjson versions "$versions_json" --argjson unavailable "$unavail_json" \
+  --arg baseline "$BASELINE" \
   --arg crun_fix "${_BENCH_IN_NS:+hugetlb moved to a v1 hierarchy in a private mount namespace}" '
-  (.results | map(select(.command == "runc")) | .[0].median) as $runc_median
+  (.results | map(select(.command == $baseline)) | .[0].median) as $base_median
   | {
       benchmark: "start_to_exit",
-      description: "wall time of `RUNTIME run -b BUNDLE ID` running /bin/true in a busybox bundle",
+      description: "wall time of `RUNTIME run --bundle BUNDLE ID` running /bin/true in a busybox bundle",
       date: $date,
       machine: {kernel: $kernel, cpu: $cpu, cpus: $ncpu, cgroups: $cgroups},
-      runs: $runs, warmup: $warmup,
+      runs: $runs, warmup: $warmup, baseline: $baseline,
       note: (if $crun_fix == "" then null else $crun_fix end),
       results: [ .results[] | {
         runtime: .command,
         version: $versions[.command],
         median_ms: (.median * 1000), mean_ms: (.mean * 1000), stddev_ms: (.stddev * 1000),
         min_ms: (.min * 1000), max_ms: (.max * 1000),
-        ratio_to_runc: (if $runc_median then (.median / $runc_median) else null end),
+        ratio_to_baseline: (if $base_median then (.median / $base_median) else null end),
         times_ms: [.times[] * 1000]
       } ],
       unavailable: $unavailable
-    }' "$TMP/hyperfine.json" >"$RESULTS/start_to_exit.json"
+    }' "$TMP/hyperfine.json" >"$RESULTS/$NAME.json"
 
 # hyperfine names results by -n; keep the full command lines for the report.
 table=$(jq -r '
   def r2: (. * 100 | round) as $x
     | "\($x / 100 | floor).\($x % 100 | tostring | if length < 2 then "0" + . else . end)";
-  "| runtime | median (ms) | mean ± σ (ms) | min (ms) | max (ms) | median vs runc |",
+  "| runtime | median (ms) | mean ± σ (ms) | min (ms) | max (ms) | median vs \(.baseline) |",
   "| --- | ---: | ---: | ---: | ---: | ---: |",
-  (.results[] | "| \(.runtime) | \(.median_ms | r2) | \(.mean_ms | r2) ± \(.stddev_ms | r2) | \(.min_ms | r2) | \(.max_ms | r2) | \(if .ratio_to_runc then "\(.ratio_to_runc | r2)×" else "n/a" end) |"),
+  (.results[] | "| \(.runtime) | \(.median_ms | r2) | \(.mean_ms | r2) ± \(.stddev_ms | r2) | \(.min_ms | r2) | \(.max_ms | r2) | \(if .ratio_to_baseline then "\(.ratio_to_baseline | r2)×" else "n/a" end) |"),
   (.unavailable[] | "| \(.runtime) | – | – | – | – | unavailable: \(.reason | gsub("\\|"; "/")) |")
-  ' "$RESULTS/start_to_exit.json")
+  ' "$RESULTS/$NAME.json")
 
 {
-  echo "# start_to_exit"
+  echo "# $NAME"
   echo
-  echo "Wall time from \`RUNTIME run -b BUNDLE ID\` to its exit, running \`/bin/true\` in a busybox"
+  echo "Wall time from \`RUNTIME run --bundle BUNDLE ID\` to its exit, running \`/bin/true\` in a busybox"
   echo "bundle (scripts/make-bundle). $WARMUP warm-up and $RUNS timed runs per runtime, one"
   echo "hyperfine session, fresh container ID per run. Lower is better."
   echo
   echo "$table"
   echo
-  echo "- date: $(jq -r .date "$RESULTS/start_to_exit.json")"
+  echo "- date: $(jq -r .date "$RESULTS/$NAME.json")"
   echo "- machine: $(uname -r), $cpu, $(nproc) CPUs, $cgroup_mode"
   [[ -n ${_BENCH_IN_NS:-} ]] && echo "- note: hugetlb moved to a v1 hierarchy in a private mount namespace so crun can run"
   for n in "${NAMES[@]}"; do
     echo "- $n: ${VERSION[$n]:-?} — \`${CMD[$n]//$TMP/\$TMP}\`"
   done
-} >"$RESULTS/start_to_exit.md"
+} >"$RESULTS/$NAME.md"
 
 echo
 echo "$table"
 echo
-echo "results: $RESULTS/start_to_exit.md, $RESULTS/start_to_exit.json"
+echo "results: $RESULTS/$NAME.md, $RESULTS/$NAME.json"
