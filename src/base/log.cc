@@ -111,18 +111,24 @@ std::string Init(const Options& opts) {
   if (opts.debug_fd >= 0) {
     s.debug_fd = opts.debug_fd;
   } else if (!opts.debug_log.empty()) {
-    std::string path = opts.debug_log;
-    if (path.back() == '/') {
-      ::mkdir(path.c_str(), 0755);
-      std::string stamp = Rfc3339Now();
-      path += "stockade." + stamp + "." + std::to_string(getpid()) + "." + opts.component + ".log";
-    }
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return "opening debug log \"" + path + "\": " + strerror(errno);
+    std::string err;
+    int fd = OpenDebugLog(opts.debug_log, opts.component, &err);
+    if (fd < 0) return err;
     s.debug_fd = fd;
     s.own_debug = true;
   }
   return "";
+}
+
+int OpenDebugLog(const std::string& debug_log, const std::string& component, std::string* err) {
+  std::string path = debug_log;
+  if (path.back() == '/') {
+    ::mkdir(path.c_str(), 0755);
+    path += "stockade." + Rfc3339Now() + "." + std::to_string(getpid()) + "." + component + ".log";
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0 && err) *err = "opening debug log \"" + path + "\": " + strerror(errno);
+  return fd;
 }
 
 const Options& Current() { return S().opts; }

@@ -27,6 +27,9 @@ const Options& Current();
 // The FDs of the main and debug logs (-1 when none), for donating to child processes.
 int MainFd();
 int DebugFd();
+// Opens `debug_log` for appending; when it ends in '/', a new file in that directory named
+// after the time, our PID and `component`. -1 (and *err) on failure.
+int OpenDebugLog(const std::string& debug_log, const std::string& component, std::string* err);
 
 bool DebugEnabled();
 void Write(Level level, const std::string& msg);

@@ -167,9 +167,19 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     // host-kernel container and keeps the rights that needs.
     cfg.userns_nobody = g.platform != "native" && CanSetIds();
     cfg.chroot_empty = g.platform != "native";
-    // --debug-log DIR/ means one file per process: the sandbox opens its own.
+    // --debug-log DIR/ means one file per process: the sandbox opens its own, except as nobody
+    // (the Sentry platforms), which may not create files there: its file is opened here.
     const std::string& dl = log::Current().debug_log;
-    if (!dl.empty() && dl.back() == '/') cfg.debug_log_dir = dl;
+    UniqueFd boot_log;
+    if (!dl.empty() && dl.back() == '/') {
+      if (cfg.userns_nobody) {
+        std::string err;
+        boot_log = UniqueFd(log::OpenDebugLog(dl, "boot", &err));
+        if (!boot_log) return Error::Msg(err);
+      } else {
+        cfg.debug_log_dir = dl;
+      }
+    }
     cfg.log_format = log::Current().format == log::Format::kJson ? "json" : "text";
     cfg.debug = log::Current().debug;
     cfg.cpus = cg.EffectiveCpus();
@@ -179,6 +189,7 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     LaunchRequest req;
     req.config = cfg;
     req.attached = o.attached;
+    req.debug_log = std::move(boot_log);
     ASSIGN_OR_RETURN(req.control_socket, urpc::ListenUnix(c.Path(kSocketName)));
     ASSIGN_OR_RETURN(req.exit_file, OpenFile(c.Path(kExitFile), O_RDWR | O_CREAT | O_TRUNC, 0600));
     req.stdio = stdio;

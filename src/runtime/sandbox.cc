@@ -96,7 +96,8 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
   for (int fd : req.stdio) cfg.stdio_fds.push_back(donate(fd));
   cfg.rootfs_fd = donate(req.rootfs.get());
   cfg.log_fd = donate(log::MainFd());
-  cfg.debug_log_fd = cfg.debug_log_dir.empty() ? donate(log::DebugFd()) : -1;
+  cfg.debug_log_fd = req.debug_log ? donate(req.debug_log.get())
+                                   : cfg.debug_log_dir.empty() ? donate(log::DebugFd()) : -1;
   cfg.attached = req.attached;
   ASSIGN_OR_RETURN(UniqueFd config_fd, ConfigMemfd(cfg));
   donated[0] = config_fd.get();

@@ -21,6 +21,7 @@ struct LaunchRequest {
   UniqueFd exit_file;
   std::vector<int> stdio;       // borrowed; none for a terminal (made inside the container)
   UniqueFd rootfs;              // Sentry platforms: the rootfs directory (O_PATH)
+  UniqueFd debug_log;           // the sandbox's own debug log (default: ours, if any)
   // Runs once the sandbox process exists and before it runs any of its own
   // code (e.g. to put it into the container's cgroup); a failure aborts.
   std::function<Status(pid_t)> on_spawned;

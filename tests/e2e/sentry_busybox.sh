@@ -59,6 +59,21 @@ case_exit_by_signal() {
   same_as_native signal sh -c 'sh -c "kill -KILL \$\$"; echo "child status $?"'
 }
 
+# --strace logs each call of the application with decoded arguments and its result.
+case_strace_decodes_calls() {
+  local id b log
+  id=$(cid strace)
+  b=$(mkbundle "$id" sh -c 'cat /etc/hostname >/dev/null; ls /nonexistent 2>/dev/null; exit 0')
+  capture srt --strace --debug --debug-log "$TEST_TMP/strace/" run -b "$b" "$id"
+  assert_rc 0 "run --strace"
+  log=$(cat "$TEST_TMP"/strace/*.boot.log) || fail "no sandbox debug log in $TEST_TMP/strace"
+  assert_contains "$log" 'openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY' "openat with a decoded path and flags"
+  assert_contains "$log" 'execve(\"/bin/cat\", [\"cat\", \"/etc/hostname\"]' "execve with argv"
+  assert_contains "$log" '= -1 ENOENT' "an errno result by name"
+  assert_match "$log" 'exit_group\(0\)' "exit_group"
+  RT_TIMEOUT=20 rt delete --force "$id" >/dev/null 2>&1 || true
+}
+
 case_only_sentry_tasks() {
   local id b
   id=$(cid sleeper)
@@ -140,4 +155,5 @@ run_case text_tools case_text_tools
 run_case errors_and_stderr case_errors_and_stderr
 run_case exit_by_signal case_exit_by_signal
 run_case only_sentry_tasks case_only_sentry_tasks
+run_case strace_decodes_calls case_strace_decodes_calls
 finish
