@@ -37,9 +37,11 @@ Result<size_t> HostFile::Read(Waiter& w, void* buf, size_t len) {
         continue;
       }
     }
-    ssize_t n = stream_ ? read(fd_.get(), buf, len) : ::read(fd_.get(), buf, len);
+    ssize_t n = read(fd_.get(), buf, len);
     if (n < 0) {
       if (errno == EINTR) continue;
+      // Another reader took it first (host objects are non-blocking): wait again.
+      if (errno == EAGAIN && stream_ && !(flags() & O_NONBLOCK)) continue;
       return Errno();
     }
     return static_cast<size_t>(n);
@@ -65,6 +67,7 @@ Result<size_t> HostFile::Write(Waiter& w, const void* buf, size_t len) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (done && errno == EAGAIN) return done;
+      if (errno == EAGAIN && stream_ && !(flags() & O_NONBLOCK)) continue;  // full again: wait
       return Errno();
     }
     done += static_cast<size_t>(n);

@@ -10,6 +10,7 @@ void RegisterAllSyscalls(kernel::Kernel& k) {
   RegisterMemorySyscalls(k);
   RegisterTimeSyscalls(k);
   RegisterFutexSyscalls(k);
+  RegisterEventFileSyscalls(k);
 }
 
 }  // namespace stockade::sentry::syscalls

@@ -14,5 +14,6 @@ void RegisterSignalSyscalls(kernel::Kernel& k);
 void RegisterMemorySyscalls(kernel::Kernel& k);
 void RegisterTimeSyscalls(kernel::Kernel& k);
 void RegisterFutexSyscalls(kernel::Kernel& k);
+void RegisterEventFileSyscalls(kernel::Kernel& k);
 
 }  // namespace stockade::sentry::syscalls
