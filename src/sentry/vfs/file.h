@@ -65,6 +65,18 @@ class File : public std::enable_shared_from_this<File> {
   // Readiness for poll: POLLIN/POLLOUT/POLLHUP...
   virtual short Readiness(short events) { return events & (POLLIN_ | POLLOUT_); }
 
+  // How a waiter learns that Readiness may have changed (see ReadinessWait):
+  //  - Pollable: the file has a poll operation of its own (epoll_ctl refuses
+  //    the others with EPERM, as for regular files and /dev/null);
+  //  - HostPollFd: a host FD whose own readiness is the file's, or -1;
+  //  - ReadinessQueues: Sentry queues notified on every change;
+  //  - ReadinessGeneration: changes whenever the file's state does (edge-
+  //    triggered epoll reports a Sentry file again only after a change).
+  virtual bool Pollable() const { return false; }
+  virtual int HostPollFd() const { return -1; }
+  virtual void ReadinessQueues(std::vector<WaitQueue*>* out) {}
+  virtual uint64_t ReadinessGeneration() const { return 0; }
+
   // The container path it was opened by, for /proc/PID/fd, fchdir, *at.
   std::string path;
   uint64_t dir_pos = 0;

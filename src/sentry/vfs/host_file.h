@@ -28,6 +28,8 @@ class HostFile : public File, public mm::Mappable {
   Result<int64_t> Ioctl(mm::MemoryManager& mm, uint64_t cmd, uint64_t arg) override;
   Result<std::shared_ptr<mm::Mappable>> Mappable() override;
   short Readiness(short events) override;
+  bool Pollable() const override { return stream_; }
+  int HostPollFd() const override { return stream_ ? fd_.get() : -1; }
 
   // mm::Mappable
   Result<size_t> ReadAt(uint64_t off, void* buf, size_t len) override { return PRead(buf, len, off); }

@@ -35,8 +35,7 @@ PipeFile::~PipeFile() {
     if (readable()) pipe_->readers--;
     if (writable()) pipe_->writers--;
   }
-  pipe_->readq.NotifyAll();
-  pipe_->writeq.NotifyAll();
+  pipe_->Changed(true, true);
 }
 
 Result<size_t> PipeFile::Read(Waiter& w, void* buf, size_t len) {
@@ -51,7 +50,7 @@ Result<size_t> PipeFile::Read(Waiter& w, void* buf, size_t len) {
         size_t n = std::min(len, p.buf.size());
         std::copy_n(p.buf.begin(), n, static_cast<char*>(buf));
         p.buf.erase(p.buf.begin(), p.buf.begin() + static_cast<long>(n));
-        p.writeq.NotifyAll();
+        p.Changed(false, true);
         return n;
       }
       if (p.writers == 0) return size_t{0};
@@ -82,7 +81,7 @@ Result<size_t> PipeFile::Write(Waiter& w, const void* buf, size_t len) {
         size_t n = std::min(room, left);
         p.buf.insert(p.buf.end(), src + done, src + done + n);
         done += n;
-        p.readq.NotifyAll();
+        p.Changed(true, false);
         if (done == len) return done;
       }
       if (flags() & O_NONBLOCK) {

@@ -3,6 +3,7 @@
 // all readers close, atomic writes of up to PIPE_BUF bytes, O_NONBLOCK).
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -23,7 +24,14 @@ class Pipe {
   int writers = 0;
   WaitQueue readq;   // readers wait for data or writers gone
   WaitQueue writeq;  // writers wait for room or readers gone
+  std::atomic<uint64_t> gen{0};  // bumped on every change (edge-triggered epoll)
   uint64_t ino;
+  // Wakes the queues after a change.
+  void Changed(bool readers, bool writers) {
+    gen++;
+    if (readers) readq.NotifyAll();
+    if (writers) writeq.NotifyAll();
+  }
 };
 
 // Makes a connected (read end, write end) pair; `flags` may hold O_NONBLOCK.
@@ -38,6 +46,12 @@ class PipeFile : public File {
   Result<struct stat> Stat() override;
   Result<int64_t> Ioctl(mm::MemoryManager& mm, uint64_t cmd, uint64_t arg) override;
   short Readiness(short events) override;
+  bool Pollable() const override { return true; }
+  void ReadinessQueues(std::vector<WaitQueue*>* out) override {
+    out->push_back(&pipe_->readq);
+    out->push_back(&pipe_->writeq);
+  }
+  uint64_t ReadinessGeneration() const override { return pipe_->gen.load(); }
   Pipe& pipe() { return *pipe_; }
 
  private:

@@ -1,14 +1,7 @@
-// poll, ppoll, select and pselect6.
+// poll, ppoll, select, pselect6 and the epoll calls.
 //
-// Readiness comes from File::Readiness, a snapshot. There is no generic
-// readiness queue yet, so waiting is done per kind of file:
-//  - Sentry pipes notify their read and write WaitQueues on every change, so
-//    the task registers on both and sleeps until notified;
-//  - one host-backed file (the container's stdio, typically) is watched by
-//    the task's Block itself (poll on the host FD alongside its event FD);
-//  - anything else (several host FDs, other file types) is re-checked every
-//    10 ms. That is correct, if not efficient; it goes once files grow a
-//    common readiness queue.
+// Readiness comes from File::Readiness, a snapshot; vfs::ReadinessWait puts
+// the task to sleep until one of the files may have changed.
 //
 // Interruption and timeouts follow fs/select.c: poll returns
 // ERESTART_RESTARTBLOCK (resumed through restart_syscall with the original
@@ -30,8 +23,10 @@
 
 #include "abi/linux/errno.h"
 #include "sentry/syscalls/linux/sys_common.h"
+#include "sentry/vfs/epoll.h"
 #include "sentry/vfs/host_file.h"
 #include "sentry/vfs/pipe.h"
+#include "sentry/vfs/readiness_wait.h"
 
 namespace stockade::sentry::syscalls {
 namespace {
@@ -41,7 +36,6 @@ constexpr short kPollOutSet = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
 constexpr short kPollExSet = POLLPRI;
 
 constexpr int64_t kNsPerSec = 1000000000;
-constexpr auto kRecheck = std::chrono::milliseconds(10);
 constexpr int64_t kForeverNs = int64_t{365} * 24 * 3600 * kNsPerSec;  // longer waits never time out
 
 int64_t NowNs() {
@@ -76,64 +70,17 @@ short Readiness(vfs::File& f, short events) {
   return m;
 }
 
-// Arranges for the task to wake when any of the files may have changed.
-class ReadinessWait {
- public:
-  explicit ReadinessWait(Task& t) : t_(t) {}
-  ReadinessWait(const ReadinessWait&) = delete;
-  ReadinessWait& operator=(const ReadinessWait&) = delete;
-
-  void Add(const std::shared_ptr<vfs::File>& f, short events) {
-    if (auto* h = dynamic_cast<vfs::HostFile*>(f.get())) {
-      hosts_[h->host_fd()] |= events;
-      keep_.push_back(f);
-      return;
-    }
-    if (!seen_.insert(f.get()).second) return;
-    keep_.push_back(f);
-    if (auto* p = dynamic_cast<vfs::PipeFile*>(f.get())) {
-      entries_.push_back(std::make_unique<vfs::WaitEntry>(p->pipe().readq, &t_));
-      entries_.push_back(std::make_unique<vfs::WaitEntry>(p->pipe().writeq, &t_));
-    } else {
-      others_++;
-    }
-  }
-
-  void Wait(DeadlineNs deadline) {
-    vfs::Deadline dl = ToDeadline(deadline);
-    if (others_ == 0 && hosts_.size() <= 1) {
-      if (hosts_.size() == 1) {
-        (void)t_.Block(dl, hosts_.begin()->first, hosts_.begin()->second);
-      } else {
-        (void)t_.Block(dl);
-      }
-      return;
-    }
-    auto tick = std::chrono::steady_clock::now() + kRecheck;
-    if (!dl || *dl > tick) dl = tick;
-    (void)t_.Block(dl);
-  }
-
- private:
-  Task& t_;
-  std::vector<std::shared_ptr<vfs::File>> keep_;  // outlives the entries (declared first)
-  std::vector<std::unique_ptr<vfs::WaitEntry>> entries_;
-  std::set<vfs::File*> seen_;
-  std::map<int, short> hosts_;
-  int others_ = 0;
-};
-
 // do_poll/do_select's loop: scan, then (nothing ready) a pending signal
 // ends the call with ERESTARTNOHAND, an expired deadline with 0, and
 // otherwise the task sleeps and scans again.
 template <typename Scan>
-int64_t WaitLoop(Task& t, ReadinessWait& w, DeadlineNs deadline, Scan scan) {
+int64_t WaitLoop(Task& t, vfs::ReadinessWait& w, DeadlineNs deadline, Scan scan) {
   while (true) {
     int64_t n = scan();
     if (n != 0) return n;
     if (t.Interrupted()) return -abi::kERESTARTNOHAND;
     if (deadline && NowNs() >= *deadline) return 0;
-    w.Wait(deadline);
+    (void)w.Wait(ToDeadline(deadline));
   }
 }
 
@@ -210,7 +157,7 @@ int64_t DoPoll(Task& t, uint64_t ufds, uint32_t nfds, DeadlineNs deadline) {
   // The files are looked up once; Linux looks again on every pass, so an FD
   // closed during the wait shows POLLNVAL there but not here.
   std::vector<std::shared_ptr<vfs::File>> files(nfds);
-  ReadinessWait w(t);
+  vfs::ReadinessWait w(t);
   for (uint32_t i = 0; i < nfds; i++) {
     if (pfds[i].fd < 0) continue;
     files[i] = t.fds->Get(pfds[i].fd);
@@ -300,7 +247,7 @@ int64_t DoSelect(Task& t, int64_t n64, uint64_t inp, uint64_t outp, uint64_t exp
     std::shared_ptr<vfs::File> file;
   };
   std::vector<Entry> entries;
-  ReadinessWait w(t);
+  vfs::ReadinessWait w(t);
   for (int fd = 0; fd < n; fd++) {
     uint64_t bit = 1ull << (fd % 64);
     size_t wi = static_cast<size_t>(fd / 64);
@@ -382,7 +329,108 @@ int64_t Pselect6(Task& t, const SyscallArgs& a) {
 
 }  // namespace
 
+// --- epoll -------------------------------------------------------------------
+
+int64_t EpollCreate1(Task& t, const SyscallArgs& a) {
+  int flags = static_cast<int>(a[0]);
+  if (flags & ~EPOLL_CLOEXEC) return -EINVAL;
+  SYS_ASSIGN(auto ep, vfs::EpollFile::New(flags));
+  SYS_ASSIGN(int fd, t.fds->Install(ep, flags & EPOLL_CLOEXEC, 0, t.rlimit_cur(RLIMIT_NOFILE)));
+  return fd;
+}
+
+int64_t EpollCreate(Task& t, const SyscallArgs& a) {
+  if (static_cast<int>(a[0]) <= 0) return -EINVAL;
+  return EpollCreate1(t, {{0, 0, 0, 0, 0, 0}});
+}
+
+int64_t EpollCtl(Task& t, const SyscallArgs& a) {
+  int op = static_cast<int>(a[1]);
+  int fd = static_cast<int>(a[2]);
+  struct epoll_event ev {};
+  // ep_op_has_event: the event is read first, before any FD is looked at.
+  if (op != EPOLL_CTL_DEL) SYS_TRY(t.memory().CopyIn(a[3], &ev, sizeof ev));
+  auto epf = t.fds->Get(static_cast<int>(a[0]));
+  auto f = t.fds->Get(fd);
+  if (!epf || !f) return -EBADF;
+  if (!f->Pollable()) return -EPERM;
+  auto* ep = dynamic_cast<vfs::EpollFile*>(epf.get());
+  if (epf == f || !ep) return -EINVAL;
+  if ((ev.events & EPOLLEXCLUSIVE) && op == EPOLL_CTL_ADD &&
+      (dynamic_cast<vfs::EpollFile*>(f.get()) || (ev.events & ~(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)))) {
+    return -EINVAL;
+  }
+  if (op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD && op != EPOLL_CTL_DEL) return -EINVAL;
+  SYS_TRY(ep->Ctl(op, fd, f, ev));
+  return 0;
+}
+
+// do_epoll_wait: EFAULT/EINVAL checks, then scan and sleep. A signal ends the
+// wait with EINTR (epoll calls are never restarted).
+int64_t DoEpollWait(Task& t, const SyscallArgs& a, DeadlineNs deadline) {
+  int max = static_cast<int>(a[2]);
+  if (max <= 0 || static_cast<uint64_t>(max) > INT32_MAX / sizeof(struct epoll_event)) return -EINVAL;
+  uint64_t bytes = static_cast<uint64_t>(max) * sizeof(struct epoll_event);
+  if (a[1] >= 0x7ffffffff000ull || bytes > 0x7ffffffff000ull - a[1]) return -EFAULT;
+  auto epf = t.fds->Get(static_cast<int>(a[0]));
+  if (!epf) return -EBADF;
+  auto ep = std::dynamic_pointer_cast<vfs::EpollFile>(epf);
+  if (!ep) return -EINVAL;
+  // The host members wake the wait through the instance's host epoll FD, the
+  // scanned ones (pipes, nested instances) through their own queues and FDs.
+  vfs::ReadinessWait w(t);
+  w.Add(ep, POLLIN);
+  for (const auto& [m, events] : ep->Members()) w.Add(m, events);
+  std::vector<struct epoll_event> got;
+  int64_t r = WaitLoop(t, w, deadline, [&]() -> int64_t {
+    got = ep->Collect(max);
+    return static_cast<int64_t>(got.size());
+  });
+  if (r <= 0) return r;
+  if (!t.memory().CopyOut(a[1], got.data(), got.size() * sizeof(struct epoll_event)).ok()) return -EFAULT;
+  return r;
+}
+
+DeadlineNs EpollDeadline(int timeout_ms) {
+  if (timeout_ms < 0) return std::nullopt;
+  return DeadlineAfter(timeout_ms / 1000, (timeout_ms % 1000) * 1000000LL);
+}
+
+int64_t EpollWait(Task& t, const SyscallArgs& a) {
+  int64_t r = DoEpollWait(t, a, EpollDeadline(static_cast<int>(a[3])));
+  return r == -abi::kERESTARTNOHAND ? -EINTR : r;
+}
+
+// epoll_pwait/epoll_pwait2: the call's signal mask stays for the handler when
+// a signal interrupted it.
+int64_t EpollPwaitWith(Task& t, const SyscallArgs& a, DeadlineNs deadline, uint64_t mask, uint64_t mask_size) {
+  bool set = false;
+  if (int64_t e = SetCallMask(t, mask, mask_size, &set)) return e;
+  int64_t r = DoEpollWait(t, a, deadline);
+  RestoreMask(t, set, r);
+  return r == -abi::kERESTARTNOHAND ? -EINTR : r;
+}
+
+int64_t EpollPwait(Task& t, const SyscallArgs& a) {
+  return EpollPwaitWith(t, a, EpollDeadline(static_cast<int>(a[3])), a[4], a[5]);
+}
+
+int64_t EpollPwait2(Task& t, const SyscallArgs& a) {
+  DeadlineNs deadline;
+  if (a[3]) {
+    bool zero;
+    SYS_ASSIGN(deadline, TimespecDeadline(t, a[3], &zero));
+  }
+  return EpollPwaitWith(t, a, deadline, a[4], a[5]);
+}
+
 void RegisterPollSyscalls(Kernel& k) {
+  k.SetSyscall(SYS_epoll_create, &EpollCreate);
+  k.SetSyscall(SYS_epoll_create1, &EpollCreate1);
+  k.SetSyscall(SYS_epoll_ctl, &EpollCtl);
+  k.SetSyscall(SYS_epoll_wait, &EpollWait);
+  k.SetSyscall(SYS_epoll_pwait, &EpollPwait);
+  k.SetSyscall(SYS_epoll_pwait2, &EpollPwait2);
   k.SetSyscall(SYS_poll, &Poll);
   k.SetSyscall(SYS_ppoll, &Ppoll);
   k.SetSyscall(SYS_select, &Select);
