@@ -316,6 +316,7 @@ int Kernel::SendToGroupLocked(ThreadGroup* tg, const siginfo_t& info, bool from_
     return 0;
   }
   tg->pending.Add(info);
+  tg->signal_waitq.NotifyAll();
   // Wake one task that can take it (Linux's complete_signal), else all.
   for (Task* t : tg->tasks) {
     if (!(t->sigmask & SigBit(sig)) || (t->sigwait_set & SigBit(sig))) {
@@ -337,6 +338,7 @@ int Kernel::SendToTaskLocked(Task* t, const siginfo_t& info, bool from_host) {
     return 0;
   }
   t->pending.Add(info);
+  tg->signal_waitq.NotifyAll();
   t->Kick();
   return 0;
 }

@@ -120,6 +120,7 @@ class ThreadGroup {
   // The parent waits here for our state changes.
   vfs::WaitQueue* parent_waitq();
   vfs::WaitQueue child_waitq;  // our own children's changes
+  vfs::WaitQueue signal_waitq;  // any signal queued to the group or one of its tasks (signalfd)
 
   uint64_t start_ticks = 0;
   std::string container_id;
@@ -330,6 +331,9 @@ class Kernel {
 
 // The task's host thread body.
 void RunTask(std::shared_ptr<Task> t);
+// The task whose host thread this is (null on other threads): what Linux
+// calls `current`, for the few file operations that depend on the caller.
+Task* CurrentTask();
 void ExitTask(Task& t);
 
 // Wait-status encodings.

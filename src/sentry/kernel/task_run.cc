@@ -366,8 +366,15 @@ void ExitTask(Task& t) {
   k->TaskExitedLocked(&t);
 }
 
+namespace {
+thread_local Task* current_task = nullptr;
+}  // namespace
+
+Task* CurrentTask() { return current_task; }
+
 void RunTask(std::shared_ptr<Task> tp) {
   Task& t = *tp;
+  current_task = &t;
   prctl(PR_SET_NAME, "stockade-task");
   auto ctx = t.kernel->platform().NewContext();
   if (!ctx.ok()) {

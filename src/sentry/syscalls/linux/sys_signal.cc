@@ -1,11 +1,13 @@
 // Signals: actions, masks, sending, waiting, sigreturn, the alternate stack.
 #include <linux/capability.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 
 #include <cstring>
 
 #include "abi/linux/errno.h"
 #include "sentry/kernel/signal_frame.h"
+#include "sentry/kernel/signalfd.h"
 #include "sentry/syscalls/linux/sys_common.h"
 
 namespace stockade::sentry::syscalls {
@@ -312,7 +314,34 @@ int64_t RtSigtimedwait(Task& t, const SyscallArgs& a) {
 
 }  // namespace
 
+// signalfd4(fd, mask, sizemask, flags): a new signalfd (fd -1) or a new mask
+// for an existing one.
+int64_t Signalfd4(Task& t, const SyscallArgs& a) {
+  int fd = static_cast<int>(a[0]);
+  int flags = static_cast<int>(a[3]);
+  if (flags & ~(SFD_CLOEXEC | SFD_NONBLOCK)) return -EINVAL;
+  if (a[2] != sizeof(uint64_t)) return -EINVAL;
+  uint64_t mask;
+  SYS_TRY(t.memory().CopyIn(a[1], &mask, sizeof mask));
+  mask &= ~(kernel::SigBit(SIGKILL) | kernel::SigBit(SIGSTOP));
+  if (fd != -1) {
+    auto f = t.fds->Get(fd);
+    if (!f) return -EBADF;
+    auto* sf = dynamic_cast<kernel::SignalFile*>(f.get());
+    if (!sf) return -EINVAL;
+    sf->set_mask(mask);
+    return fd;
+  }
+  auto sf = std::make_shared<kernel::SignalFile>(mask, flags & SFD_NONBLOCK ? O_NONBLOCK : 0);
+  SYS_ASSIGN(int nfd, t.fds->Install(sf, flags & SFD_CLOEXEC, 0, t.rlimit_cur(RLIMIT_NOFILE)));
+  return nfd;
+}
+
+int64_t Signalfd(Task& t, const SyscallArgs& a) { return Signalfd4(t, {{a[0], a[1], a[2], 0, 0, 0}}); }
+
 void RegisterSignalSyscalls(Kernel& k) {
+  k.SetSyscall(SYS_signalfd, Signalfd);
+  k.SetSyscall(SYS_signalfd4, Signalfd4);
   k.SetSyscall(SYS_rt_sigaction, RtSigaction);
   k.SetSyscall(SYS_rt_sigprocmask, RtSigprocmask);
   k.SetSyscall(SYS_rt_sigpending, RtSigpending);
