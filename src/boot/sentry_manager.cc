@@ -10,6 +10,7 @@
 #include "boot/native/rlimits.h"
 #include "boot/native/seccomp.h"
 #include "platform/ptrace/ptrace_platform.h"
+#include "sentry/fsimpl/proc/procfs.h"
 #include "sentry/kernel/exec.h"
 #include "sentry/kernel/path_ops.h"
 #include "sentry/kernel/signal_frame.h"
@@ -25,7 +26,6 @@ using sentry::kernel::ThreadGroup;
 
 namespace {
 
-constexpr long kProcSuperMagic = 0x9fa0;
 constexpr long kSysfsMagic = 0x62656572;
 
 // /dev as the Sentry serves it: the devices that need no host access, and
@@ -127,7 +127,7 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
   mounts.Add("/dev", MakeDevFs(m->devpts_, &m->console_index_));
   if (m->devpts_) mounts.Add("/dev/pts", m->devpts_);
   mounts.Add("/tmp", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 30), 01777));
-  mounts.Add("/proc", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 31), 0555, kProcSuperMagic));
+  mounts.Add("/proc", std::make_shared<sentry::fsimpl::ProcFs>(m->kernel_.get()));
   mounts.Add("/sys", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 32), 0555, kSysfsMagic));
   // The spec's tmpfs mounts (e.g. /dev/shm, /run) become Sentry tmpfs;
   // bind mounts need the gofer (a later issue) and are left out for now.

@@ -26,14 +26,11 @@ start_console_receiver() {
 case_run_output() {
   local id b
   id=$(cid run)
-  # The Sentry's procfs comes with its VFS (issue 4); until then no /proc/self/status there.
-  local nnp='grep NoNewPrivs /proc/self/status' nnp_out='\nNoNewPrivs:\t1'
-  if is_sentry; then nnp=true nnp_out=''; fi
-  b=$(mkbundle "$id" sh -c "echo \$((6*7)); id -u; hostname; $nnp")
+  b=$(mkbundle "$id" sh -c 'echo $((6*7)); id -u; hostname; grep NoNewPrivs /proc/self/status')
   capture rt run -b "$b" "$id"
   assert_rc 0 "run"
   local expected
-  expected=$(printf "42\n0\n%s$nnp_out" "$(jq -r .hostname "$b/config.json")")
+  expected=$(printf '42\n0\n%s\nNoNewPrivs:\t1' "$(jq -r .hostname "$b/config.json")")
   assert_eq "$expected" "$OUT" "container output"
   assert_eq "" "$ERR" "stderr of a successful run"
   assert_no_leftovers "$id"

@@ -28,7 +28,8 @@ class MappableReader : public loader::FileReader {
 struct OpenedExe {
   std::shared_ptr<vfs::File> file;
   std::shared_ptr<mm::Mappable> map;
-  std::string abs;
+  std::string abs;   // as execve named it (the name comm is made from)
+  std::string real;  // the file's own path (through /proc/self/exe, the binary's)
 };
 
 Result<OpenedExe> OpenExecutable(Task& t, const std::string& path) {
@@ -40,7 +41,8 @@ Result<OpenedExe> OpenExecutable(Task& t, const std::string& path) {
   if (!(st.st_mode & 0111)) return Error(EACCES, "not executable");
   auto m = (*f)->Mappable();
   if (!m.ok()) return Error(EACCES, "not mappable");
-  return OpenedExe{*f, *m, abs};
+  std::string real = (*f)->path.empty() ? abs : (*f)->path;
+  return OpenedExe{*f, *m, abs, real};
 }
 
 // Maps one ELF image's segments; returns its layout.
@@ -56,7 +58,7 @@ Result<loader::LoadLayout> MapImage(mm::MemoryManager& mm, const loader::ElfImag
       r.fixed = true;
       r.file = exe.map;
       r.offset = s.file_offset;
-      r.name = exe.abs;
+      r.name = exe.real;
       TRY(mm.Map(r));
     }
     if (s.zero_end > s.zero_start) {
@@ -189,6 +191,7 @@ Result<LoadedImage> LoadProgram(Task& t, const std::string& path_in, std::vector
   in.auxv.minsigstksz = 2048;
   ASSIGN_OR_RETURN(loader::StackImage st, loader::BuildStack(in));
   TRY(mm->CopyOut(st.sp, st.bytes.data(), st.bytes.size()));
+  mm->set_image_info({exe.real, st.argv_start, st.argv_end, st.envp_start, st.envp_end});
 
   LoadedImage out;
   out.mm = std::move(mm);
@@ -200,7 +203,7 @@ Result<LoadedImage> LoadProgram(Task& t, const std::string& path_in, std::vector
   out.regs.orig_rax = static_cast<uint64_t>(-1);
   auto slash = exe.abs.rfind('/');
   out.comm = exe.abs.substr(slash == std::string::npos ? 0 : slash + 1).substr(0, 15);
-  out.exe = exe.abs;
+  out.exe = exe.real;
   return out;
 }
 

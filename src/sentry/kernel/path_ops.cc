@@ -55,7 +55,7 @@ Result<std::shared_ptr<vfs::File>> OpenAt(Task& t, int dirfd, const std::string&
   if (dynamic_cast<vfs::ControllingTtyRef*>(f.get())) {
     ASSIGN_OR_RETURN(f, OpenControllingTty(t, flags));
   }
-  f->path = abs;
+  if (!fs->NamesOpenedFiles()) f->path = abs;
   return f;
 }
 

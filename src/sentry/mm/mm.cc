@@ -487,6 +487,7 @@ Result<std::shared_ptr<MemoryManager>> MemoryManager::Fork(std::unique_ptr<platf
   child->brk_ = brk_;
   child->mmap_base_ = mmap_base_;
   child->as_limit_ = as_limit_;
+  child->image_ = image_;
   for (const auto& [start, v] : vmas_) {
     Vma c = v;
     if (!v.shared && (v.prot & PROT_WRITE)) {

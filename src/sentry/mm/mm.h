@@ -126,6 +126,20 @@ class MemoryManager {
   // Where the next top-down mmap starts; the loader sets it below the stack.
   void SetMmapBase(uint64_t base);
 
+  // What /proc/PID/{exe,cmdline,environ} show: set by execve, inherited by fork.
+  struct ImageInfo {
+    std::string exe;
+    uint64_t argv_start = 0, argv_end = 0, envp_start = 0, envp_end = 0;
+  };
+  void set_image_info(ImageInfo info) {
+    std::unique_lock<std::shared_mutex> l(mu_);
+    image_ = std::move(info);
+  }
+  ImageInfo image_info() const {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    return image_;
+  }
+
   // Sets the address-space-wide limit (RLIMIT_AS); 0 = none.
   void SetAddressLimit(uint64_t limit) { as_limit_ = limit; }
 
@@ -161,6 +175,7 @@ class MemoryManager {
   uint64_t brk_ = 0;
   uint64_t mmap_base_ = platform::kMaxUserAddress;
   uint64_t as_limit_ = 0;
+  ImageInfo image_;
 };
 
 inline constexpr uint64_t kPageSize = platform::kPageSize;

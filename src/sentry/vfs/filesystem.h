@@ -44,6 +44,10 @@ class Filesystem {
   virtual Status Truncate(const std::string& path, uint64_t len) = 0;
   virtual Result<struct statfs> StatFs() = 0;
   virtual bool ReadOnly() const { return false; }
+  // Whether Open names the files it returns itself (procfs, whose links
+  // open files of other file systems under their own paths); otherwise the
+  // opener sets File::path to the path it asked for.
+  virtual bool NamesOpenedFiles() const { return false; }
 };
 
 // One mount point and its file system.
