@@ -1,6 +1,12 @@
 #include "sentry/vfs/file.h"
 
+#include "sentry/vfs/flock.h"
+
 namespace stockade::sentry::vfs {
+
+File::~File() {
+  if (has_flock.load()) FlockTable::Get().ReleaseAll(this);
+}
 
 Result<size_t> File::Read(Waiter&, void*, size_t) { return Error(EINVAL, ""); }
 Result<size_t> File::Write(Waiter&, const void*, size_t) { return Error(EINVAL, ""); }

@@ -29,7 +29,7 @@ struct Dirent {
 class File : public std::enable_shared_from_this<File> {
  public:
   explicit File(int flags) : flags_(flags) {}
-  virtual ~File() = default;
+  virtual ~File();
   File(const File&) = delete;
   File& operator=(const File&) = delete;
 
@@ -81,6 +81,9 @@ class File : public std::enable_shared_from_this<File> {
   std::string path;
   uint64_t dir_pos = 0;
   std::mutex pos_mu;  // serializes read/write/seek on this description, as f_pos_lock
+  // Set once a flock(2) was taken through this description, whose locks then
+  // go with it.
+  std::atomic<bool> has_flock{false};
 
   static constexpr short POLLIN_ = 0x001;
   static constexpr short POLLOUT_ = 0x004;

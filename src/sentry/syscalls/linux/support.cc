@@ -11,7 +11,7 @@ const std::map<std::string, std::string>& PartialNotes() {
   static const std::map<std::string, std::string> notes = {
       {"clone", "no new namespaces inside the sandbox (EPERM); CLONE_PIDFD unsupported"},
       {"fcntl", "record locks are validated but not enforced (F_GETLK reports unlocked); leases, notifications and seals EINVAL"},
-      {"flock", "accepted, not enforced"},
+      {"flock", "enforced among the sandbox's own processes (not against locks taken on the host)"},
       {"mmap", "MAP_HUGETLB is EINVAL; MAP_SHARED file pages reach the file on msync/munmap (read/write see them at once)"},
       {"prctl", "the common options; others EINVAL"},
       {"ioctl", "terminals (TCGETS/TCSETS*, TCFLSH, TCXONC, TCSBRK, TIOCOUTQ, TIOCGWINSZ/TIOCSWINSZ, TIOCSCTTY, TIOCNOTTY, TIOCGPGRP/TIOCSPGRP, TIOCGSID, TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK), FIONREAD, FIONBIO, FIOASYNC, FIOQSIZE, FIOCLEX/FIONCLEX"},

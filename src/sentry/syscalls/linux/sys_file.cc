@@ -38,6 +38,7 @@
 #include "sentry/kernel/tty_ops.h"
 #include "sentry/mm/shared_file_pages.h"
 #include "sentry/syscalls/linux/sys_common.h"
+#include "sentry/vfs/flock.h"
 #include "sentry/vfs/host_file.h"
 #include "sentry/vfs/host_fs.h"
 #include "sentry/vfs/pipe.h"
@@ -1598,10 +1599,12 @@ int64_t Flock(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
   if (IsPath(*f)) return -EBADF;
   int op = static_cast<int>(a[1]) & ~LOCK_NB;
+  constexpr int kLockMand = 32;  // obsolete: Linux accepts and ignores it
+  if (op & kLockMand) return 0;
   if (op != LOCK_SH && op != LOCK_EX && op != LOCK_UN) return -EINVAL;
-  // File locks are not kept yet: they arrive with the gofer issue (the
-  // gofer owns the files, so locks must be coordinated there). Until then
-  // every lock is granted at once.
+  SYS_ASSIGN(struct stat st, f->Stat());
+  f->has_flock = true;
+  SYS_TRY(vfs::FlockTable::Get().Lock({st.st_dev, st.st_ino}, f.get(), static_cast<int>(a[1]), t));
   return 0;
 }
 
