@@ -10,8 +10,9 @@
 // (a state change) since the last report; one-shot ones are disabled once
 // reported until EPOLL_CTL_MOD.
 //
-// Lock order: EpollFile::mu_ is taken alone (files' Readiness takes their
-// own leaf locks under it).
+// Lock order: EpollFile::mu_ before whatever the members' Readiness takes
+// (their own leaf locks; Kernel::mu for a signalfd). Nothing takes it while
+// holding one of those.
 #pragma once
 
 #include <sys/epoll.h>

@@ -1715,6 +1715,57 @@ int64_t Pipe2(Task& t, const SyscallArgs& a) { return Pipe2Impl(t, a[0], a[1]); 
 
 // --- sendfile ----------------------------------------------------------------
 
+// Moves up to `count` bytes from `in` (at in_off, else its position) to
+// `out` (at out_off, else its position), through a bounce buffer. Stops at
+// end of input, a short write (the unsent input goes back to a positional
+// file's position) or, with `one_pass`, after the first read (splice returns
+// what one pipe read gave). Returns the bytes moved, or -errno if none.
+int64_t Transfer(Task& t, vfs::File& in, std::optional<uint64_t> in_off, vfs::File& out,
+                 std::optional<uint64_t> out_off, uint64_t count, bool one_pass = false) {
+  int64_t ret = 0;
+  uint64_t done = 0;
+  if (count == 0) return 0;
+  auto buf = Bounce(count);
+  bool checked_seekable = false;
+  while (done < count) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(count - done, kChunk));
+    auto r = in_off ? in.PRead(buf.get(), n, *in_off + done) : in.Read(t, buf.get(), n);
+    if (!r.ok()) {
+      if (!done) ret = Err(r.error());
+      break;
+    }
+    size_t got = *r;
+    if (got == 0) break;
+    size_t wrote = 0;
+    std::optional<Error> werr;
+    while (wrote < got) {
+      auto w = out_off ? out.PWrite(buf.get() + wrote, got - wrote, *out_off + done + wrote)
+                       : out.Write(t, buf.get() + wrote, got - wrote);
+      if (!w.ok()) {
+        if (w.error().code() == EPIPE) SendSigpipe(t);
+        werr = w.error();
+        break;
+      }
+      if (*w == 0) break;
+      wrote += *w;
+    }
+    done += wrote;
+    if (wrote < got) {
+      // Hand the unsent input back to the file position.
+      if (!in_off) (void)in.Seek(-static_cast<int64_t>(got - wrote), SEEK_CUR);
+      if (!done && werr) ret = Err(*werr);
+      break;
+    }
+    if (got < n || one_pass) break;
+    if (!in_off && !checked_seekable) {
+      if (!Seekable(in)) break;
+      checked_seekable = true;
+    }
+  }
+  if (ret < 0) return ret;
+  return static_cast<int64_t>(done);
+}
+
 int64_t Sendfile(Task& t, const SyscallArgs& a) {
   int out_fd = Fd(a[0]), in_fd = Fd(a[1]);
   uint64_t off_addr = a[2];
@@ -1736,52 +1787,150 @@ int64_t Sendfile(Task& t, const SyscallArgs& a) {
   if (!out || !out->writable()) return -EBADF;
   if (out->flags() & O_APPEND) return -EINVAL;
 
-  int64_t ret = 0;
-  uint64_t done = 0;
-  if (count > 0) {
-    auto buf = Bounce(count);
-    bool checked_seekable = false;
-    while (done < count) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(count - done, kChunk));
-      auto r = pos ? in->PRead(buf.get(), n, static_cast<uint64_t>(*pos) + done) : in->Read(t, buf.get(), n);
-      if (!r.ok()) {
-        if (!done) ret = Err(r.error());
-        break;
-      }
-      size_t got = *r;
-      if (got == 0) break;
-      size_t wrote = 0;
-      std::optional<Error> werr;
-      while (wrote < got) {
-        auto w = out->Write(t, buf.get() + wrote, got - wrote);
-        if (!w.ok()) {
-          if (w.error().code() == EPIPE) SendSigpipe(t);
-          werr = w.error();
-          break;
-        }
-        if (*w == 0) break;
-        wrote += *w;
-      }
-      done += wrote;
-      if (wrote < got) {
-        // Hand the unsent input back to the file position.
-        if (!pos) (void)in->Seek(-static_cast<int64_t>(got - wrote), SEEK_CUR);
-        if (!done && werr) ret = Err(*werr);
-        break;
-      }
-      if (got < n) break;
-      if (!pos && !checked_seekable) {
-        if (!Seekable(*in)) break;
-        checked_seekable = true;
-      }
-    }
-  }
+  int64_t ret = Transfer(t, *in, pos ? std::optional<uint64_t>(*pos) : std::nullopt, *out, std::nullopt, count);
+  uint64_t done = ret > 0 ? static_cast<uint64_t>(ret) : 0;
   if (pos) {
     int64_t np = *pos + static_cast<int64_t>(done);
     if (!t.memory().CopyOut(off_addr, &np, sizeof np).ok()) return -EFAULT;
   }
-  if (ret < 0) return ret;
-  return static_cast<int64_t>(done);
+  return ret;
+}
+
+// copy_file_range: between regular files, at explicit offsets (updated in
+// place) or the files' positions.
+int64_t CopyFileRange(Task& t, const SyscallArgs& a) {
+  if (a[5] != 0) return -EINVAL;
+  auto in = t.fds->Get(Fd(a[0]));
+  auto out = t.fds->Get(Fd(a[2]));
+  if (!in || !out || IsPath(*in) || IsPath(*out)) return -EBADF;
+  if (!in->readable() || !out->writable() || (out->flags() & O_APPEND)) return -EBADF;
+  SYS_ASSIGN(struct stat ist, in->Stat());
+  SYS_ASSIGN(struct stat ost, out->Stat());
+  if (S_ISDIR(ist.st_mode) || S_ISDIR(ost.st_mode)) return -EISDIR;
+  if (!S_ISREG(ist.st_mode) || !S_ISREG(ost.st_mode)) return -EINVAL;
+  std::optional<uint64_t> in_off, out_off;
+  for (int i : {1, 3}) {
+    if (!a[i]) continue;
+    int64_t v;
+    SYS_TRY(t.memory().CopyIn(a[i], &v, sizeof v));
+    // generic_copy_file_checks: offset + count may not wrap (as unsigned).
+    if (v < 0) return -EOVERFLOW;
+    (i == 1 ? in_off : out_off) = static_cast<uint64_t>(v);
+  }
+  uint64_t count = std::min<uint64_t>(a[4], kMaxRwCount);
+  // The same file: the ranges may not overlap.
+  if (ist.st_dev == ost.st_dev && ist.st_ino == ost.st_ino) {
+    SYS_ASSIGN(int64_t ipos, in_off ? static_cast<int64_t>(*in_off) : in->Seek(0, SEEK_CUR));
+    SYS_ASSIGN(int64_t opos, out_off ? static_cast<int64_t>(*out_off) : out->Seek(0, SEEK_CUR));
+    if (static_cast<uint64_t>(ipos) < static_cast<uint64_t>(opos) + count &&
+        static_cast<uint64_t>(opos) < static_cast<uint64_t>(ipos) + count) {
+      return -EINVAL;
+    }
+  }
+  int64_t ret = Transfer(t, *in, in_off, *out, out_off, count);
+  if (ret > 0) {
+    for (int i : {1, 3}) {
+      if (!a[i]) continue;
+      int64_t v = static_cast<int64_t>(*(i == 1 ? in_off : out_off)) + ret;
+      if (!t.memory().CopyOut(a[i], &v, sizeof v).ok()) return -EFAULT;
+    }
+  }
+  return ret;
+}
+
+// splice: between a pipe and any file; the pipe side has no offset.
+int64_t Splice(Task& t, const SyscallArgs& a) {
+  auto in = t.fds->Get(Fd(a[0]));
+  auto out = t.fds->Get(Fd(a[2]));
+  if (!in || !out || IsPath(*in) || IsPath(*out)) return -EBADF;
+  if (!in->readable() || !out->writable()) return -EBADF;
+  unsigned flags = static_cast<unsigned>(a[5]);
+  if (flags & ~0xfu) return -EINVAL;  // SPLICE_F_MOVE, NONBLOCK, MORE, GIFT
+  bool in_pipe = dynamic_cast<vfs::PipeFile*>(in.get()) != nullptr;
+  bool out_pipe = dynamic_cast<vfs::PipeFile*>(out.get()) != nullptr;
+  if (!in_pipe && !out_pipe) return -EINVAL;
+  if ((in_pipe && a[1]) || (out_pipe && a[3])) return -ESPIPE;
+  if (out->flags() & O_APPEND) return -EINVAL;
+  std::optional<uint64_t> in_off, out_off;
+  for (int i : {1, 3}) {
+    if (!a[i]) continue;
+    vfs::File& f = i == 1 ? *in : *out;
+    if (!HasPositionalIo(f, i == 3)) return -ESPIPE;
+    int64_t v;
+    SYS_TRY(t.memory().CopyIn(a[i], &v, sizeof v));
+    if (v < 0) return -EINVAL;
+    (i == 1 ? in_off : out_off) = static_cast<uint64_t>(v);
+  }
+  uint64_t count = std::min<uint64_t>(a[4], kMaxRwCount);
+  if (in_pipe && in.get() == out.get()) return -EINVAL;
+  // SPLICE_F_NONBLOCK makes the pipe side non-blocking for this call.
+  if ((flags & SPLICE_F_NONBLOCK)) {
+    vfs::File& p = in_pipe ? *in : *out;
+    if (in_pipe && !(p.Readiness(POLLIN) & (POLLIN | POLLHUP))) return -EAGAIN;
+    if (!in_pipe && !(p.Readiness(POLLOUT) & (POLLOUT | POLLERR))) return -EAGAIN;
+  }
+  int64_t ret = Transfer(t, *in, in_off, *out, out_off, count, /*one_pass=*/true);
+  if (ret > 0) {
+    for (int i : {1, 3}) {
+      if (!a[i]) continue;
+      int64_t v = static_cast<int64_t>(*(i == 1 ? in_off : out_off)) + ret;
+      if (!t.memory().CopyOut(a[i], &v, sizeof v).ok()) return -EFAULT;
+    }
+  }
+  return ret;
+}
+
+// tee: copies what one pipe holds into another without consuming it.
+int64_t Tee(Task& t, const SyscallArgs& a) {
+  auto in = std::dynamic_pointer_cast<vfs::PipeFile>(t.fds->Get(Fd(a[0])));
+  auto out = std::dynamic_pointer_cast<vfs::PipeFile>(t.fds->Get(Fd(a[1])));
+  if (!t.fds->Get(Fd(a[0])) || !t.fds->Get(Fd(a[1]))) return -EBADF;
+  if (!in || !out || !in->readable() || !out->writable() || &in->pipe() == &out->pipe()) return -EINVAL;
+  if (static_cast<unsigned>(a[3]) & ~0xfu) return -EINVAL;
+  bool nonblock = static_cast<unsigned>(a[3]) & SPLICE_F_NONBLOCK;
+  uint64_t count = std::min<uint64_t>(a[2], kMaxRwCount);
+  if (count == 0) return 0;
+  while (true) {
+    std::vector<char> data;
+    bool eof = false;
+    {
+      vfs::Pipe& p = in->pipe();
+      std::lock_guard<std::mutex> l(p.mu);
+      size_t n = std::min<size_t>(count, p.buf.size());
+      data.assign(p.buf.begin(), p.buf.begin() + static_cast<long>(n));
+      eof = p.buf.empty() && p.writers == 0;
+    }
+    if (!data.empty()) {
+      // Only what fits into the output pipe now.
+      vfs::Pipe& q = out->pipe();
+      {
+        std::lock_guard<std::mutex> l(q.mu);
+        if (q.readers == 0) {
+          SendSigpipe(t);
+          return -EPIPE;
+        }
+        size_t room = q.capacity > q.buf.size() ? q.capacity - q.buf.size() : 0;
+        data.resize(std::min(room, data.size()));
+        q.buf.insert(q.buf.end(), data.begin(), data.end());
+      }
+      if (!data.empty()) {
+        q.Changed(true, false);
+        return static_cast<int64_t>(data.size());
+      }
+      if (nonblock) return -EAGAIN;
+      vfs::WaitEntry e(q.writeq, &t);
+      if (t.Block(std::nullopt) == vfs::BlockResult::kInterrupted) return -abi::kERESTARTSYS;
+      continue;
+    }
+    if (eof) return 0;
+    if (nonblock) return -EAGAIN;
+    vfs::WaitEntry e(in->pipe().readq, &t);
+    {
+      std::lock_guard<std::mutex> l(in->pipe().mu);
+      if (!in->pipe().buf.empty() || in->pipe().writers == 0) continue;
+    }
+    if (t.Block(std::nullopt) == vfs::BlockResult::kInterrupted) return -abi::kERESTARTSYS;
+  }
 }
 
 // --- times -------------------------------------------------------------------
@@ -1947,6 +2096,9 @@ void RegisterFileSyscalls(Kernel& k) {
   k.SetSyscall(SYS_fstatfs, &Fstatfs);
   k.SetSyscall(SYS_pipe, &Pipe);
   k.SetSyscall(SYS_pipe2, &Pipe2);
+  k.SetSyscall(SYS_copy_file_range, &CopyFileRange);
+  k.SetSyscall(SYS_splice, &Splice);
+  k.SetSyscall(SYS_tee, &Tee);
   k.SetSyscall(SYS_mknod, &Mknod);
   k.SetSyscall(SYS_mknodat, &Mknodat);
   k.SetSyscall(SYS_sendfile, &Sendfile);
