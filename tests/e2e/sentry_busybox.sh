@@ -133,6 +133,17 @@ case_controller_operations() {
   assert_no_leftovers "$id"
 }
 
+# A tmpfs mounted inside the container (with CAP_SYS_ADMIN), used and unmounted again.
+case_mount_tmpfs() {
+  # (The Docker-like seccomp profile refuses mount whatever the capabilities: it goes too.)
+  BUNDLE_EDIT='.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"]) | del(.linux.seccomp)' \
+    same_as_native mount sh -c 'mount -t tmpfs -o mode=0700 scratch /home && echo x > /home/f && cat /home/f &&
+      stat -c "%a" /home && umount /home && ls /home; mount -t nosuchfs none /home; echo $?'
+  assert_contains "$OUT" "700" "the tmpfs was mounted with its mode"
+  # Without the capability: refused.
+  same_as_native nomount sh -c 'mount -t tmpfs none /home; echo $?'
+}
+
 case_fork_bomb_stops_at_pids_limit() {
   # The stubs are the sandbox's children and the sandbox is in the container's cgroup, so
   # pids.max binds the application; the Sentry must refuse the fork (EAGAIN), not die.
@@ -157,4 +168,5 @@ run_case errors_and_stderr case_errors_and_stderr
 run_case exit_by_signal case_exit_by_signal
 run_case only_sentry_tasks case_only_sentry_tasks
 run_case strace_decodes_calls case_strace_decodes_calls
+run_case mount_tmpfs case_mount_tmpfs
 finish

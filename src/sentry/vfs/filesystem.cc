@@ -12,6 +12,11 @@ void MountTable::Add(std::string point, std::shared_ptr<Filesystem> fs) {
                    [](const Mount& a, const Mount& b) { return a.point.size() > b.point.size(); });
 }
 
+bool MountTable::Remove(const std::string& point) {
+  std::lock_guard<std::mutex> l(mu_);
+  return std::erase_if(mounts_, [&](const Mount& m) { return m.point == point; }) > 0;
+}
+
 std::pair<std::shared_ptr<Filesystem>, std::string> MountTable::Resolve(const std::string& path) const {
   std::lock_guard<std::mutex> l(mu_);
   for (const Mount& m : mounts_) {

@@ -59,6 +59,8 @@ struct Mount {
 class MountTable {
  public:
   void Add(std::string point, std::shared_ptr<Filesystem> fs);
+  // Drops the mount at `point` (clean, absolute); false if there is none.
+  bool Remove(const std::string& point);
   // The file system holding `path` (clean, absolute) and the path inside it.
   // Mount points shadow what is under them, as Linux mounts do.
   std::pair<std::shared_ptr<Filesystem>, std::string> Resolve(const std::string& path) const;

@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -42,6 +43,7 @@
 #include "sentry/vfs/host_file.h"
 #include "sentry/vfs/host_fs.h"
 #include "sentry/vfs/pipe.h"
+#include "sentry/vfs/tmpfs.h"
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
@@ -1933,6 +1935,55 @@ int64_t Tee(Task& t, const SyscallArgs& a) {
   }
 }
 
+// --- mount, umount2 -----------------------------------------------------------
+
+// mount(2) inside the container: new tmpfs instances, and propagation changes
+// (which have nothing to propagate to in the Sentry's single mount table).
+// Everything needs CAP_SYS_ADMIN, as in the container's user namespace.
+int64_t Mount(Task& t, const SyscallArgs& a) {
+  constexpr int kCapSysAdmin = 21;
+  if (!t.creds().HasCap(kCapSysAdmin)) return -EPERM;
+  SYS_ASSIGN(std::string target, CopyPath(t, a[1]));
+  uint64_t flags = a[3];
+  constexpr uint64_t kPropagation = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
+  SYS_ASSIGN(Resolved r, Resolve(t, AT_FDCWD, target));
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, true));
+  if (flags & kPropagation) return 0;
+  if (flags & (MS_REMOUNT | MS_BIND | MS_MOVE)) return -EINVAL;  // not yet: see docs/compatibility.md
+  std::string type;
+  if (a[2]) {
+    auto ty = t.memory().CopyInString(a[2], 4096);
+    if (!ty.ok()) return -EFAULT;
+    type = *ty;
+  }
+  if (type != "tmpfs") return -ENODEV;
+  if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
+  mode_t mode = 01777;
+  if (a[4]) {
+    // "mode=NNNN" among the comma-separated options; size and the rest are accepted.
+    auto data = t.memory().CopyInString(a[4], 4096);
+    if (!data.ok()) return -EFAULT;
+    size_t p = data->find("mode=");
+    if (p != std::string::npos) mode = static_cast<mode_t>(strtoul(data->c_str() + p + 5, nullptr, 8)) & 07777;
+  }
+  static std::atomic<unsigned> next_minor{100};
+  auto fs = std::make_shared<vfs::TmpFs>(makedev(0, next_minor++), mode);
+  t.kernel->mounts().Add(r.abs, fs);
+  return 0;
+}
+
+int64_t Umount2(Task& t, const SyscallArgs& a) {
+  constexpr int kCapSysAdmin = 21;
+  int flags = static_cast<int>(a[1]);
+  if (flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) return -EINVAL;
+  if (!t.creds().HasCap(kCapSysAdmin)) return -EPERM;
+  SYS_ASSIGN(std::string target, CopyPath(t, a[0]));
+  SYS_ASSIGN(Resolved r, Resolve(t, AT_FDCWD, target));
+  if (r.abs == "/" || !t.kernel->mounts().IsMountPoint(r.abs)) return -EINVAL;
+  t.kernel->mounts().Remove(r.abs);
+  return 0;
+}
+
 // --- times -------------------------------------------------------------------
 
 bool NsecValid(long nsec) { return nsec == UTIME_NOW || nsec == UTIME_OMIT || (nsec >= 0 && nsec < 1000000000); }
@@ -2099,6 +2150,8 @@ void RegisterFileSyscalls(Kernel& k) {
   k.SetSyscall(SYS_copy_file_range, &CopyFileRange);
   k.SetSyscall(SYS_splice, &Splice);
   k.SetSyscall(SYS_tee, &Tee);
+  k.SetSyscall(SYS_mount, &Mount);
+  k.SetSyscall(SYS_umount2, &Umount2);
   k.SetSyscall(SYS_mknod, &Mknod);
   k.SetSyscall(SYS_mknodat, &Mknodat);
   k.SetSyscall(SYS_sendfile, &Sendfile);
