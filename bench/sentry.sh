@@ -1,14 +1,97 @@
 #!/usr/bin/env bash
-# The Sentry next to its peers, in one session: start-to-exit of `run /bin/true`
-# (start_to_exit.sh: Stockade native and ptrace, runsc, runc; ratios to runsc) and the cost of a
-# getppid loop inside each container (syscall_loop.sh: host, Stockade native and ptrace, runsc).
-# Writes bench/results/sentry_start_to_exit.{md,json} and bench/results/syscall_loop.{md,json}.
-# Variables: those of the two scripts; see bench/README.md.
+# The Sentry next to gVisor, in one session on one machine:
+#   1. start_to_exit.sh: `run /bin/true` start to exit under Stockade native and ptrace, runc
+#      and runsc (ratios to runsc);
+#   2. syscall_loop.sh: ns per getppid call inside Stockade native, Stockade ptrace and runsc
+#      containers, and on the host (ratios to runsc and to the host).
+# Writes one report, bench/results/sentry.{md,json}, whose summary holds the headline:
+# Stockade ptrace's start-to-exit median divided by runsc's (the project's claim: at most
+# 0.5). See bench/README.md.
+#
+# Environment: those of start_to_exit.sh and syscall_loop.sh (STOCKADE, RUNSC, GETPPID_LOOP,
+# BENCH_RUNS, BENCH_WARMUP, BENCH_LOOP_RUNS, BENCH_LOOP_CALLS, ...), plus
+#   BENCH_SENTRY_RUNTIMES  start-to-exit runtimes (default "stockade-native stockade-ptrace runc runsc")
+#   BENCH_LOOP_RUNTIMES    getppid-loop runtimes (default "host stockade-native stockade-ptrace runsc")
+#   BENCH_RESULTS          output dir (default bench/results)
 set -euo pipefail
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-BENCH_RUNTIMES=${BENCH_SENTRY_RUNTIMES:-stockade stockade-ptrace runsc runc} \
-  BENCH_BASELINE=runsc BENCH_NAME=sentry_start_to_exit \
-  bash "$BENCH_DIR/start_to_exit.sh"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init sentry hyperfine
+
+# The project's claim for Stockade ptrace's start-to-exit median over runsc's.
+GOAL=0.5
+RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results}
+TMP=$(mktemp -d /tmp/stockade-sentry.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+# Both parts write their own reports into TMP (their "results:" lines would name files that
+# are gone at the end); sentry.{md,json} combine them.
+BENCH_RESULTS=$TMP BENCH_NAME=start_to_exit BENCH_BASELINE=runsc \
+  BENCH_RUNTIMES=${BENCH_SENTRY_RUNTIMES:-stockade-native stockade-ptrace runc runsc} \
+  bash "$BENCH_DIR/start_to_exit.sh" | sed '/^results: /d'
+BENCH_RESULTS=$TMP BENCH_LOOP_BASELINE=runsc \
+  BENCH_LOOP_RUNTIMES=${BENCH_LOOP_RUNTIMES:-host stockade-native stockade-ptrace runsc} \
+  bash "$BENCH_DIR/syscall_loop.sh" | sed '/^results: /d'
+
+mkdir -p "$RESULTS"
+jq -n --slurpfile s "$TMP/start_to_exit.json" --slurpfile l "$TMP/syscall_loop.json" \
+  --arg date "$(bench_date)" --argjson machine "$(bench_machine_json)" --argjson goal "$GOAL" '
+  $s[0] as $s | $l[0] as $l
+  | ($s.results | map({(.runtime): .}) | add // {}) as $S
+  | ($l.results | map({(.runtime): .}) | add // {}) as $L
+  | ([$s.results[].runtime, $s.unavailable[].runtime, $l.results[].runtime, $l.unavailable[].runtime]
+     | reduce .[] as $x ([]; if any(.[]; . == $x) then . else . + [$x] end)) as $names
+  | (if $S["stockade-ptrace"] and $S.runsc
+     then $S["stockade-ptrace"].median_ms / $S.runsc.median_ms else null end) as $key
+  | {
+      benchmark: "sentry",
+      description: "Stockade (native and ptrace platforms) next to runsc (gVisor, ptrace) and runc: start to exit of run /bin/true, and ns per getppid call",
+      date: $date,
+      machine: $machine,
+      versions: ([$s.results[], $l.results[]] | map({(.runtime): .version}) | add // {}),
+      summary: {
+        stockade_ptrace_vs_runsc_start_to_exit: $key,
+        goal_at_most: $goal,
+        goal_met: (if $key then $key <= $goal else null end),
+        stockade_ptrace_vs_runsc_getppid: $L["stockade-ptrace"].ratio_to_baseline,
+        runtimes: [$names[] | {
+          runtime: .,
+          start_to_exit_median_ms: $S[.].median_ms,
+          start_to_exit_vs_runsc: $S[.].ratio_to_baseline,
+          getppid_median_ns: $L[.].median_ns,
+          getppid_vs_runsc: $L[.].ratio_to_baseline,
+          getppid_vs_host: $L[.].ratio_to_host
+        }]
+      },
+      start_to_exit: $s,
+      syscall_loop: $l
+    }' >"$RESULTS/sentry.json"
+
+summary=$(jq -r "$BENCH_JQ_DEFS"'
+  .summary as $m
+  | "**Stockade ptrace start-to-exit median / runsc median: \($m.stockade_ptrace_vs_runsc_start_to_exit | ratio)** (the claim: at most \($m.goal_at_most)×; \(if $m.goal_met == true then "met" elif $m.goal_met == false then "NOT met" else "not measured" end) in this run).",
+    "Stockade ptrace getppid cost / runsc: \($m.stockade_ptrace_vs_runsc_getppid | ratio).",
+    "",
+    "| runtime | start to exit, median (ms) | vs runsc | getppid, median (ns/call) | vs runsc | vs host |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ($m.runtimes[] | "| \(.runtime) | \(.start_to_exit_median_ms | num(2)) | \(if .start_to_exit_median_ms then .start_to_exit_vs_runsc | ratio else "–" end) | \(.getppid_median_ns | num(1)) | \(if .getppid_median_ns then .getppid_vs_runsc | ratio else "–" end) | \(if .getppid_median_ns then .getppid_vs_host | ratio else "–" end) |")
+  ' "$RESULTS/sentry.json")
+{
+  echo "# sentry: Stockade next to gVisor (runsc)"
+  echo
+  jq -r '"Measured \(.date) in one session on \(.machine.kernel), \(.machine.cpu), \(.machine.cpus) CPUs, \(.machine.cgroups). Medians; lower is better. A dash: not measured, or unavailable (see below)."' "$RESULTS/sentry.json"
+  echo
+  echo "$summary"
+  echo
+  jq '.start_to_exit' "$RESULTS/sentry.json" >"$TMP/s.json"
+  bench_md_start_to_exit "$TMP/s.json" "## Start to exit of \`run /bin/true\` (start_to_exit.sh)"
+  echo
+  jq '.syscall_loop' "$RESULTS/sentry.json" >"$TMP/l.json"
+  bench_md_syscall_loop "$TMP/l.json" "## getppid in a loop (syscall_loop.sh)"
+} >"$RESULTS/sentry.md"
+
 echo
-bash "$BENCH_DIR/syscall_loop.sh"
+echo "$summary"
+echo
+echo "results: $RESULTS/sentry.md, $RESULTS/sentry.json"
