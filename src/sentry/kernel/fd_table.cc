@@ -1,6 +1,21 @@
 #include "sentry/kernel/fd_table.h"
 
+#include "sentry/vfs/record_locks.h"
+
 namespace stockade::sentry::kernel {
+
+FdTable::~FdTable() {
+  if (posix_locks_) vfs::RecordLockTable::Get().ReleaseAll(this);
+}
+
+void FdTable::Closed(const std::vector<std::shared_ptr<vfs::File>>& files) {
+  if (!posix_locks_) return;
+  for (const auto& f : files) {
+    if (!f) continue;
+    auto st = f->Stat();
+    if (st.ok()) vfs::RecordLockTable::Get().Release({st->st_dev, st->st_ino}, this);
+  }
+}
 
 Result<int> FdTable::Install(std::shared_ptr<vfs::File> f, bool cloexec, int min_fd, uint64_t limit) {
   if (min_fd < 0) return Error(EINVAL, "");
@@ -21,6 +36,7 @@ Status FdTable::InstallAt(int fd, std::shared_ptr<vfs::File> f, bool cloexec, ui
     old = std::move(e.file);
     e = {std::move(f), cloexec};
   }
+  if (old) Closed({old});
   return Ok();
 }
 
@@ -41,40 +57,50 @@ Status FdTable::SetCloexec(int fd, bool cloexec) {
 }
 
 Result<std::shared_ptr<vfs::File>> FdTable::Remove(int fd) {
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = fds_.find(fd);
-  if (it == fds_.end()) return Error(EBADF, "");
-  auto f = std::move(it->second.file);
-  fds_.erase(it);
+  std::shared_ptr<vfs::File> f;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = fds_.find(fd);
+    if (it == fds_.end()) return Error(EBADF, "");
+    f = std::move(it->second.file);
+    fds_.erase(it);
+  }
+  Closed({f});
   return f;
 }
 
 void FdTable::CloseRange(unsigned first, unsigned last, bool cloexec_only) {
   std::vector<std::shared_ptr<vfs::File>> closing;
-  std::lock_guard<std::mutex> l(mu_);
-  for (auto it = fds_.lower_bound(static_cast<int>(std::min<unsigned>(first, 0x7fffffff)));
-       it != fds_.end() && static_cast<unsigned>(it->first) <= last;) {
-    if (cloexec_only) {
-      it->second.cloexec = true;
-      ++it;
-    } else {
-      closing.push_back(std::move(it->second.file));
-      it = fds_.erase(it);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto it = fds_.lower_bound(static_cast<int>(std::min<unsigned>(first, 0x7fffffff)));
+         it != fds_.end() && static_cast<unsigned>(it->first) <= last;) {
+      if (cloexec_only) {
+        it->second.cloexec = true;
+        ++it;
+      } else {
+        closing.push_back(std::move(it->second.file));
+        it = fds_.erase(it);
+      }
     }
   }
+  Closed(closing);
 }
 
 void FdTable::CloseOnExec() {
   std::vector<std::shared_ptr<vfs::File>> closing;
-  std::lock_guard<std::mutex> l(mu_);
-  for (auto it = fds_.begin(); it != fds_.end();) {
-    if (it->second.cloexec) {
-      closing.push_back(std::move(it->second.file));
-      it = fds_.erase(it);
-    } else {
-      ++it;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto it = fds_.begin(); it != fds_.end();) {
+      if (it->second.cloexec) {
+        closing.push_back(std::move(it->second.file));
+        it = fds_.erase(it);
+      } else {
+        ++it;
+      }
     }
   }
+  Closed(closing);
 }
 
 std::shared_ptr<FdTable> FdTable::Fork() const {

@@ -2,6 +2,7 @@
 // with CLONE_FILES; copied on fork.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,11 @@ namespace stockade::sentry::kernel {
 
 class FdTable {
  public:
+  FdTable() = default;
+  ~FdTable();
+  FdTable(const FdTable&) = delete;
+  FdTable& operator=(const FdTable&) = delete;
+
   struct Entry {
     std::shared_ptr<vfs::File> file;
     bool cloexec = false;
@@ -33,8 +39,14 @@ class FdTable {
   std::shared_ptr<FdTable> Fork() const;
   std::vector<int> Fds() const;
   size_t Count() const;
+  // A POSIX record lock was taken through this table: closing an FD then
+  // drops the table's locks on that FD's file (Linux's locks_remove_posix).
+  void NotePosixLock() { posix_locks_ = true; }
 
  private:
+  // After FDs left the table: their files' POSIX locks of ours go.
+  void Closed(const std::vector<std::shared_ptr<vfs::File>>& files);
+  std::atomic<bool> posix_locks_{false};
   mutable std::mutex mu_;
   std::map<int, Entry> fds_;
 };

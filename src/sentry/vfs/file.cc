@@ -1,11 +1,15 @@
 #include "sentry/vfs/file.h"
 
 #include "sentry/vfs/flock.h"
+#include "sentry/vfs/record_locks.h"
 
 namespace stockade::sentry::vfs {
 
 File::~File() {
-  if (has_flock.load()) FlockTable::Get().ReleaseAll(this);
+  if (has_locks.load()) {
+    FlockTable::Get().ReleaseAll(this);
+    RecordLockTable::Get().ReleaseAll(this);
+  }
 }
 
 Result<size_t> File::Read(Waiter&, void*, size_t) { return Error(EINVAL, ""); }

@@ -81,9 +81,9 @@ class File : public std::enable_shared_from_this<File> {
   std::string path;
   uint64_t dir_pos = 0;
   std::mutex pos_mu;  // serializes read/write/seek on this description, as f_pos_lock
-  // Set once a flock(2) was taken through this description, whose locks then
-  // go with it.
-  std::atomic<bool> has_flock{false};
+  // Set once a flock(2) or OFD record lock was taken through this
+  // description, whose locks then go with it.
+  std::atomic<bool> has_locks{false};
 
   static constexpr short POLLIN_ = 0x001;
   static constexpr short POLLOUT_ = 0x004;

@@ -10,7 +10,7 @@ namespace {
 const std::map<std::string, std::string>& PartialNotes() {
   static const std::map<std::string, std::string> notes = {
       {"clone", "no new namespaces inside the sandbox (EPERM); CLONE_PIDFD unsupported"},
-      {"fcntl", "record locks are validated but not enforced (F_GETLK reports unlocked); leases, notifications and seals EINVAL"},
+      {"fcntl", "record locks are enforced among the sandbox's processes only; leases, notifications and seals EINVAL"},
       {"mount", "tmpfs and propagation changes only; bind, move and remount EINVAL, other types ENODEV"},
       {"umount2", "no busy check: a mount in use is detached as with MNT_DETACH"},
       {"flock", "enforced among the sandbox's own processes (not against locks taken on the host)"},

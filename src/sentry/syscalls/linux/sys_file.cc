@@ -43,6 +43,7 @@
 #include "sentry/vfs/host_file.h"
 #include "sentry/vfs/host_fs.h"
 #include "sentry/vfs/pipe.h"
+#include "sentry/vfs/record_locks.h"
 #include "sentry/vfs/tmpfs.h"
 
 #ifndef SYS_fchmodat2
@@ -908,23 +909,63 @@ int64_t SetPipeSize(Task& t, vfs::Pipe& p, uint64_t arg) {
   return static_cast<int64_t>(size);
 }
 
-// Record locks are not kept yet (they arrive with the gofer): F_SETLK(W)
-// validates and succeeds, F_GETLK reports no conflicting lock.
+// POSIX and OFD record locks (vfs::RecordLockTable). A POSIX lock belongs to
+// the FD table (closing any FD of the file there drops it), an OFD lock to
+// the open file description.
 int64_t RecordLock(Task& t, vfs::File& f, int cmd, uint64_t arg) {
   struct flock fl;
   SYS_TRY(t.memory().CopyIn(arg, &fl, sizeof fl));
   bool ofd = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
   if (ofd && fl.l_pid != 0) return -EINVAL;
-  if (fl.l_whence != SEEK_SET && fl.l_whence != SEEK_CUR && fl.l_whence != SEEK_END) return -EINVAL;
   if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK && fl.l_type != F_UNLCK) return -EINVAL;
+  // The range, as flock_to_posix_lock computes it.
+  int64_t base = 0;
+  if (fl.l_whence == SEEK_CUR) {
+    SYS_ASSIGN(base, f.Seek(0, SEEK_CUR));
+  } else if (fl.l_whence == SEEK_END) {
+    SYS_ASSIGN(struct stat st, f.Stat());
+    base = st.st_size;
+  } else if (fl.l_whence != SEEK_SET) {
+    return -EINVAL;
+  }
+  int64_t start;
+  if (__builtin_add_overflow(base, static_cast<int64_t>(fl.l_start), &start)) return -EOVERFLOW;
+  if (start < 0) return -EINVAL;
+  uint64_t first = static_cast<uint64_t>(start), last = UINT64_MAX;
+  if (fl.l_len > 0) {
+    int64_t end;
+    if (__builtin_add_overflow(start, static_cast<int64_t>(fl.l_len) - 1, &end)) return -EOVERFLOW;
+    last = static_cast<uint64_t>(end);
+  } else if (fl.l_len < 0) {
+    if (start + fl.l_len < 0) return -EINVAL;
+    first = static_cast<uint64_t>(start + fl.l_len);
+    last = static_cast<uint64_t>(start - 1);
+  }
+  SYS_ASSIGN(struct stat st, f.Stat());
+  vfs::RecordLockTable::Key key{st.st_dev, st.st_ino};
+  vfs::RecordLockTable::Lock want{ofd ? static_cast<const void*>(&f) : static_cast<const void*>(t.fds.get()), ofd,
+                                  fl.l_type, first, last, ofd ? -1 : t.tg->tgid};
   if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
     if (fl.l_type == F_UNLCK) return -EINVAL;
-    fl.l_type = F_UNLCK;
+    auto other = vfs::RecordLockTable::Get().Test(key, want);
+    if (other) {
+      fl.l_type = static_cast<short>(other->type);
+      fl.l_whence = SEEK_SET;
+      fl.l_start = static_cast<off_t>(other->start);
+      fl.l_len = other->end == UINT64_MAX ? 0 : static_cast<off_t>(other->end - other->start + 1);
+      fl.l_pid = other->pid;
+    } else {
+      fl.l_type = F_UNLCK;
+    }
     SYS_TRY(t.memory().CopyOut(arg, &fl, sizeof fl));
     return 0;
   }
   if (fl.l_type == F_RDLCK && !f.readable()) return -EBADF;
   if (fl.l_type == F_WRLCK && !f.writable()) return -EBADF;
+  if (ofd) f.has_locks = true;
+  else t.fds->NotePosixLock();
+  bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
+  SYS_TRY(vfs::RecordLockTable::Get().Set(key, want, wait, t));
   return 0;
 }
 
@@ -1605,7 +1646,7 @@ int64_t Flock(Task& t, const SyscallArgs& a) {
   if (op & kLockMand) return 0;
   if (op != LOCK_SH && op != LOCK_EX && op != LOCK_UN) return -EINVAL;
   SYS_ASSIGN(struct stat st, f->Stat());
-  f->has_flock = true;
+  f->has_locks = true;
   SYS_TRY(vfs::FlockTable::Get().Lock({st.st_dev, st.st_ino}, f.get(), static_cast<int>(a[1]), t));
   return 0;
 }
