@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include <fstream>
+#include <thread>
 #include <sstream>
 
 #include "test_util.h"
@@ -156,6 +157,41 @@ TEST(Procfs, ProcessDirectoriesComeAndGo) {
   close(p[1]);
   EXPECT_EXITED(WaitStatus(c), 0);
   EXPECT_ERRNO(ENOENT, stat(dir.c_str(), &st));
+}
+
+TEST(Procfs, TaskDirectoryHasEveryThread) {
+  pid_t main_tid = static_cast<pid_t>(syscall(SYS_gettid));
+  std::string self = "/proc/self/task/" + std::to_string(main_tid);
+  struct stat st;
+  ASSERT_EQ(0, stat(self.c_str(), &st));
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(std::to_string(main_tid), Field(Slurp(self + "/status"), "Pid"));
+  EXPECT_EQ(std::to_string(getpid()) + "/task/" + std::to_string(main_tid), Link("/proc/thread-self"));
+  // A second thread shows up with its own tid and name.
+  int go[2];
+  ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+  pid_t tid = 0;
+  std::thread t([&] {
+    tid = static_cast<pid_t>(syscall(SYS_gettid));
+    prctl(PR_SET_NAME, "worker");
+    char x;
+    (void)!read(go[0], &x, 1);
+  });
+  while (__atomic_load_n(&tid, __ATOMIC_SEQ_CST) == 0) usleep(1000);
+  usleep(20 * 1000);
+  std::string other = "/proc/self/task/" + std::to_string(tid);
+  EXPECT_EQ("worker\n", Slurp(other + "/comm"));
+  EXPECT_EQ(std::to_string(tid), Slurp(other + "/stat").substr(0, std::to_string(tid).size()));
+  EXPECT_EQ("2", Field(Slurp("/proc/self/status"), "Threads"));
+  close(go[1]);
+  t.join();
+  close(go[0]);
+}
+
+TEST(Procfs, MountinfoListsProc) {
+  std::string mi = Slurp("/proc/self/mountinfo");
+  EXPECT_NE(std::string::npos, mi.find(" /proc ")) << mi;
+  EXPECT_NE(std::string::npos, mi.find(" - proc ")) << mi;
 }
 
 TEST(Procfs, MapsAndLimits) {

@@ -2,6 +2,7 @@
 
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/sysmacros.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -49,10 +50,19 @@ std::string Hex16(uint64_t v) { return Printf("%016" PRIx64, v); }
 
 }  // namespace
 
-std::string ProcStat(kernel::Kernel& k, int tgid) {
+// The thread a per-thread file describes: `tid`'s task, or the leader.
+Task* ThreadOf(kernel::Kernel& k, ThreadGroup* g, int tid) {
+  if (!tid) return g->leader;
+  Task* t = k.TaskByTidLocked(tid);
+  return t && t->tg == g ? t : nullptr;
+}
+
+std::string ProcStat(kernel::Kernel& k, int tgid, int tid) {
   std::lock_guard<std::mutex> l(k.mu);
   ThreadGroup* g = k.GroupByTgidLocked(tgid);
   if (!g || !g->leader) return "";
+  Task* th = ThreadOf(k, g, tid);
+  if (!th) return "";
   auto mm = MmOf(*g);
   uint64_t vsize = mm ? mm->VirtualSize() : 0;
   auto tty = k.CttyLocked(g->sid);
@@ -64,18 +74,19 @@ std::string ProcStat(kernel::Kernel& k, int tgid) {
   // Fields 1-52 of proc_pid_stat(5); the CPU and fault counters are not kept.
   return Printf("%d (%s) %c %d %d %d %d %d 4194560 0 0 0 0 0 0 0 0 %d %d %zu 0 %" PRIu64 " %" PRIu64
                 " %" PRIu64 " %" PRIu64,
-                g->tgid, g->leader->comm.c_str(), StateOf(*g), g->parent ? g->parent->tgid : 0, g->pgid, g->sid,
+                th->tid, th->comm.c_str(), StateOf(*g), g->parent ? g->parent->tgid : 0, g->pgid, g->sid,
                 tty_nr, tpgid, 20 + nice, nice, g->tasks.size(), g->start_ticks, vsize, vsize / kPage / 4,
                 static_cast<uint64_t>(g->rlimits[RLIMIT_RSS].rlim_cur)) +
          " 0 0 0 0 0 0 0 0 0 0 0 0 0 " + std::to_string(g->exit_signal) + " 0 0 0 0 0 0 0 0 0 0 0 0\n";
 }
 
-std::string ProcStatus(kernel::Kernel& k, int tgid) {
+std::string ProcStatus(kernel::Kernel& k, int tgid, int tid) {
   std::lock_guard<std::mutex> l(k.mu);
   ThreadGroup* g = k.GroupByTgidLocked(tgid);
   if (!g || !g->leader) return "";
   const auto& c = g->creds;
-  Task* t = g->leader;
+  Task* t = ThreadOf(k, g, tid);
+  if (!t) return "";
   auto mm = MmOf(*g);
   uint64_t vsize_kb = mm ? mm->VirtualSize() / 1024 : 0;
   uint64_t ignored = 0, caught = 0;
@@ -90,12 +101,12 @@ std::string ProcStatus(kernel::Kernel& k, int tgid) {
   o << "Name:\t" << t->comm << "\n"
     << "Umask:\t" << Printf("%04o", t->fs ? t->fs->umask : 022) << "\n"
     << "State:\t" << StateOf(*g) << (g->zombie ? " (zombie)" : g->stopped ? " (stopped)" : " (sleeping)") << "\n"
-    << "Tgid:\t" << g->tgid << "\nNgid:\t0\nPid:\t" << g->tgid << "\n"
+    << "Tgid:\t" << g->tgid << "\nNgid:\t0\nPid:\t" << t->tid << "\n"
     << "PPid:\t" << (g->parent ? g->parent->tgid : 0) << "\nTracerPid:\t0\n"
     << "Uid:\t" << c.ruid << "\t" << c.euid << "\t" << c.suid << "\t" << c.fsuid << "\n"
     << "Gid:\t" << c.rgid << "\t" << c.egid << "\t" << c.sgid << "\t" << c.fsgid << "\n"
     << "FDSize:\t64\nGroups:\t" << groups << "\n"
-    << "NStgid:\t" << g->tgid << "\nNSpid:\t" << g->tgid << "\nNSpgid:\t" << g->pgid << "\nNSsid:\t" << g->sid << "\n"
+    << "NStgid:\t" << g->tgid << "\nNSpid:\t" << t->tid << "\nNSpgid:\t" << g->pgid << "\nNSsid:\t" << g->sid << "\n"
     << "VmPeak:\t" << Printf("%8" PRIu64, vsize_kb) << " kB\n"
     << "VmSize:\t" << Printf("%8" PRIu64, vsize_kb) << " kB\n"
     << "Threads:\t" << g->tasks.size() << "\n"
@@ -261,6 +272,27 @@ std::string ProcMounts(kernel::Kernel& k) {
                        : sfs.f_type == 0x1cd1 ? "devpts" : sfs.f_type == 0x01021994 ? "tmpfs" : "9p";
     out += std::string(type == std::string("9p") ? "none" : type) + " " + it->point + " " + type + " " +
            (it->fs->ReadOnly() ? "ro" : "rw") + " 0 0\n";
+  }
+  return out;
+}
+
+std::string ProcMountinfo(kernel::Kernel& k) {
+  // ID PARENT MAJOR:MINOR ROOT POINT OPTIONS - TYPE SOURCE SUPER-OPTIONS; every
+  // mount's parent is the root's (1), which is its own.
+  std::string out;
+  auto mounts = k.mounts().mounts();
+  int id = 1;
+  for (auto it = mounts.rbegin(); it != mounts.rend(); ++it, ++id) {
+    struct stat st {};
+    auto s = it->fs->Stat("/", true);
+    if (s.ok()) st = *s;
+    struct statfs sfs {};
+    if (auto f = it->fs->StatFs(); f.ok()) sfs = *f;
+    const char* type = sfs.f_type == 0x9fa0 ? "proc" : sfs.f_type == 0x62656572 ? "sysfs"
+                       : sfs.f_type == 0x1cd1 ? "devpts" : sfs.f_type == 0x01021994 ? "tmpfs" : "9p";
+    const char* opts = it->fs->ReadOnly() ? "ro" : "rw";
+    out += Printf("%d %d %u:%u / %s %s - %s %s %s\n", id, it->point == "/" ? id : 1, major(st.st_dev),
+                  minor(st.st_dev), it->point.c_str(), opts, type, std::string(type) == "9p" ? "none" : type, opts);
   }
   return out;
 }

@@ -8,9 +8,10 @@
 
 namespace stockade::sentry::fsimpl {
 
-// /proc/<pid>/... of the process `g` (nullopt-like empty result when it is gone).
-std::string ProcStat(kernel::Kernel& k, int tgid);
-std::string ProcStatus(kernel::Kernel& k, int tgid);
+// /proc/<pid>/... of process `tgid` (empty when it is gone); stat and status
+// of one of its threads (/proc/<pid>/task/<tid>) when `tid` is given.
+std::string ProcStat(kernel::Kernel& k, int tgid, int tid = 0);
+std::string ProcStatus(kernel::Kernel& k, int tgid, int tid = 0);
 std::string ProcLimits(kernel::Kernel& k, int tgid);
 std::string ProcCmdline(kernel::Kernel& k, int tgid, bool environ);
 
@@ -22,5 +23,6 @@ std::string ProcLoadavg(kernel::Kernel& k);
 std::string ProcVersion(kernel::Kernel& k);
 std::string ProcFilesystems();
 std::string ProcMounts(kernel::Kernel& k);
+std::string ProcMountinfo(kernel::Kernel& k);
 
 }  // namespace stockade::sentry::fsimpl

@@ -163,8 +163,49 @@ Result<ProcFs::Node> ProcFs::ProcessNode(int tgid, const std::vector<std::string
   if (rest.empty()) {
     n = MakeDir([] {
       return std::vector<std::string>{"cmdline", "comm", "cwd", "environ", "exe", "fd", "limits",
-                                      "maps", "mounts", "root", "stat", "status"};
+                                      "maps", "mountinfo", "mounts", "root", "stat", "status", "task"};
     });
+  } else if (name == "task") {
+    // One directory per thread: its own stat, status and comm.
+    if (rest.size() == 1) {
+      n = MakeDir([k, tgid] {
+        std::vector<std::string> out;
+        std::lock_guard<std::mutex> l(k->mu);
+        if (ThreadGroup* g = k->GroupByTgidLocked(tgid)) {
+          for (Task* t : g->tasks) out.push_back(std::to_string(t->tid));
+        }
+        return out;
+      });
+    } else {
+      int tid = ParsePid(rest[1]);
+      bool found = false;
+      {
+        std::lock_guard<std::mutex> l(k->mu);
+        Task* t = tid > 0 ? k->TaskByTidLocked(tid) : nullptr;
+        found = t && t->tg && t->tg->tgid == tgid;
+      }
+      if (!found) return Error(ENOENT, "");
+      if (rest.size() == 2) {
+        n = MakeDir([] { return std::vector<std::string>{"comm", "stat", "status"}; });
+      } else if (rest.size() == 3 && rest[2] == "stat") {
+        n = MakeFile([k, tgid, tid] { return ProcStat(*k, tgid, tid); });
+      } else if (rest.size() == 3 && rest[2] == "status") {
+        n = MakeFile([k, tgid, tid] { return ProcStatus(*k, tgid, tid); });
+      } else if (rest.size() == 3 && rest[2] == "comm") {
+        n = MakeFile([k, tid] {
+          std::lock_guard<std::mutex> l(k->mu);
+          Task* t = k->TaskByTidLocked(tid);
+          return t ? t->comm + "\n" : std::string();
+        });
+      } else {
+        return Error(ENOENT, "");
+      }
+    }
+    n.uid = uid;
+    n.gid = gid;
+    return n;
+  } else if (name == "mountinfo") {
+    n = MakeFile([k] { return ProcMountinfo(*k); });
   } else if (name == "stat") {
     n = MakeFile([k, tgid] { return ProcStat(*k, tgid); });
   } else if (name == "status") {
@@ -233,14 +274,32 @@ Result<ProcFs::Node> ProcFs::Lookup(const std::string& path, bool follow) const 
   Node n;
   if (parts.empty()) {
     n = MakeDir([k] {
-      std::vector<std::string> out = {"cpuinfo", "filesystems", "loadavg", "meminfo", "mounts",
-                                      "self",    "sys",         "uptime",  "version"};
+      std::vector<std::string> out = {"cpuinfo", "filesystems", "loadavg",     "meminfo", "mounts",
+                                      "self",    "sys",         "thread-self", "uptime",  "version"};
       std::lock_guard<std::mutex> l(k->mu);
       for (ThreadGroup* g : k->GroupsLocked()) {
         if (!g->zombie && g->leader) out.push_back(std::to_string(g->tgid));
       }
       return out;
     });
+  } else if (parts[0] == "thread-self") {
+    Task* cur = kernel::CurrentTask();
+    if (!cur) return Error(ENOENT, "");
+    int tgid, tid;
+    {
+      std::lock_guard<std::mutex> l(k->mu);
+      tgid = cur->tg->tgid;
+      tid = cur->tid;
+    }
+    if (parts.size() == 1 && !follow) {
+      n = MakeLink(std::to_string(tgid) + "/task/" + std::to_string(tid), false);
+    } else {
+      std::vector<std::string> rest = {"task", std::to_string(tid)};
+      rest.insert(rest.end(), parts.begin() + 1, parts.end());
+      ASSIGN_OR_RETURN(n, ProcessNode(tgid, rest, follow));
+      n.path = "/" + std::to_string(tgid) + "/task/" + std::to_string(tid) + Join(parts, 1);
+      return n;
+    }
   } else if (parts[0] == "self") {
     Task* cur = kernel::CurrentTask();
     if (!cur) return Error(ENOENT, "");
