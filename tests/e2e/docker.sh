@@ -94,7 +94,10 @@ if ! wait_until 30 "$DOCKER" info >/dev/null 2>&1; then
   dump_logs
   fail "dockerd did not come up within 30 s"
 fi
-"$DOCKER" info 2>/dev/null | grep -q 'Runtimes:.*stockade' || { dump_logs; fail "runtime stockade not registered"; }
+# Captured first: `grep -q` would stop reading early, and under pipefail the SIGPIPE that
+# docker info then gets fails the check even on a match.
+DOCKER_INFO=$("$DOCKER" info 2>/dev/null || true)
+grep -q 'Runtimes:.*stockade' <<<"$DOCKER_INFO" || { dump_logs; fail "runtime stockade not registered"; }
 
 ensure_base_bundle
 IMAGE=stockade-busybox

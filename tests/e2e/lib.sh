@@ -137,7 +137,10 @@ BASE_BUNDLE=$TEST_TMP/base
 
 is_stockade() {
   [[ ${_IS_STOCKADE:-} ]] || {
-    if "$STOCKADE" --version 2>/dev/null | grep -qi stockade; then _IS_STOCKADE=yes; else _IS_STOCKADE=no; fi
+    # Captured, not piped into grep -q (an early exit would SIGPIPE it under pipefail).
+    local v
+    v=$("$STOCKADE" --version 2>/dev/null || true)
+    if grep -qi stockade <<<"$v"; then _IS_STOCKADE=yes; else _IS_STOCKADE=no; fi
   }
   [[ $_IS_STOCKADE == yes ]]
 }
