@@ -302,6 +302,48 @@ TEST(Tty, BackgroundReaderIgnoringSIGTTINGetsEIO) {
   });
 }
 
+TEST(Tty, BackgroundWriterIsStoppedOnlyUnderTOSTOP) {
+  Pty pty;
+  ASSERT_TRUE(pty.ok()) << strerror(errno);
+  EXPECT_CHILD_OK([&] {
+    BECOME_SESSION_LEADER_WITH(pty);
+    // Without TOSTOP a background process writes freely.
+    pid_t c = fork();
+    if (c == 0) {
+      setpgid(0, 0);
+      _exit(write(pty.replica, "bg\n", 3) == 3 ? 0 : 1);
+    }
+    setpgid(c, c);
+    int st;
+    CHILD_CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    struct termios t;
+    CHILD_CHECK(tcgetattr(pty.replica, &t) == 0);
+    t.c_lflag |= TOSTOP;
+    CHILD_CHECK(tcsetattr(pty.replica, TCSANOW, &t) == 0);
+    c = fork();
+    if (c == 0) {
+      setpgid(0, 0);
+      (void)!write(pty.replica, "bg\n", 3);
+      _exit(3);
+    }
+    setpgid(c, c);
+    CHILD_CHECK(waitpid(c, &st, WUNTRACED) == c);
+    CHILD_CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTOU);
+    kill(c, SIGKILL);
+    CHILD_CHECK(waitpid(c, &st, 0) == c);
+    // Ignoring SIGTTOU lets it write.
+    c = fork();
+    if (c == 0) {
+      setpgid(0, 0);
+      signal(SIGTTOU, SIG_IGN);
+      _exit(write(pty.replica, "ok\n", 3) == 3 ? 0 : 1);
+    }
+    setpgid(c, c);
+    CHILD_CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    return 0;
+  });
+}
+
 TEST(Tty, SessionLeaderExitHangsUpTheForeground) {
   Pty pty;
   ASSERT_TRUE(pty.ok()) << strerror(errno);

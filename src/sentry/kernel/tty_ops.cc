@@ -1,8 +1,10 @@
 #include "sentry/kernel/tty_ops.h"
 
 #include <sys/ioctl.h>
+#include <termios.h>
 
 #include "abi/linux/errno.h"
+#include "abi/linux/termios.h"
 
 namespace stockade::sentry::kernel {
 namespace {
@@ -135,6 +137,21 @@ int64_t TtyCheckRead(Task& t, vfs::File& f) {
   if (!term) return 0;
   std::lock_guard<std::mutex> l(t.kernel->mu);
   return CheckBackgroundLocked(t, *term->tty(), SIGTTIN);
+}
+
+int64_t TtyCheckWrite(Task& t, vfs::File& f) {
+  auto* term = dynamic_cast<vfs::TerminalFile*>(&f);
+  if (!term) return 0;
+  {
+    std::lock_guard<std::mutex> l(t.kernel->mu);
+    const vfs::TtyState& tty = *term->tty();
+    if (t.kernel->CttyLocked(t.tg->sid).get() != &tty || tty.fg_pgid == 0 || tty.fg_pgid == t.tg->pgid) return 0;
+  }
+  // A background writer: TOSTOP decides (the host line discipline holds the termios).
+  abi::KernelTermios tio;
+  if (ioctl(term->host_fd(), TCGETS, &tio) != 0 || !(tio.c_lflag & TOSTOP)) return 0;
+  std::lock_guard<std::mutex> l(t.kernel->mu);
+  return CheckBackgroundLocked(t, *term->tty(), SIGTTOU);
 }
 
 Result<std::shared_ptr<vfs::File>> OpenControllingTty(Task& t, int flags) {

@@ -20,6 +20,10 @@ std::optional<int64_t> TtyJobControlIoctl(Task& t, vfs::TerminalFile& f, uint64_
 // signal or its group is orphaned. 0 when the read may go ahead.
 int64_t TtyCheckRead(Task& t, vfs::File& f);
 
+// Before a write to a terminal with TOSTOP set: the same check with SIGTTOU
+// (a writer that ignores or blocks it goes ahead).
+int64_t TtyCheckWrite(Task& t, vfs::File& f);
+
 // /dev/tty: a new open description of the caller's controlling terminal.
 Result<std::shared_ptr<vfs::File>> OpenControllingTty(Task& t, int flags);
 

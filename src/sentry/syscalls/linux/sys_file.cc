@@ -519,7 +519,11 @@ int64_t DoWrite(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t to
     }
     return 0;
   }
-  if (!off && HostStreamWouldBlock(f, POLLOUT)) return -EAGAIN;
+  if (!off) {
+    // A background process writing to its terminal under TOSTOP is stopped (SIGTTOU).
+    if (int64_t r = kernel::TtyCheckWrite(t, f)) return r;
+    if (HostStreamWouldBlock(f, POLLOUT)) return -EAGAIN;
+  }
   if (int64_t r = ClampWriteToFsizeLimit(t, f, off, &total)) return r;
   auto buf = Bounce(total);
   SegCursor cur(segs);
