@@ -212,6 +212,13 @@ void CommitExec(Task& t, LoadedImage img) {
   t.regs = img.regs;
   t.pending_fp = InitialFpState();
   t.comm = img.comm;
+  {
+    // Marked exec'd before the close-on-exec FDs go (begin_new_exec clears
+    // PF_FORKNOEXEC first): whoever sees one of them close may rely on it,
+    // e.g. a parent's setpgid then failing with EACCES.
+    std::lock_guard<std::mutex> l(t.kernel->mu);
+    t.tg->execed = true;
+  }
   t.fds->CloseOnExec();
   std::lock_guard<std::mutex> l(t.kernel->mu);
   // Handled signals go back to their defaults; ignored ones stay ignored.
@@ -223,7 +230,6 @@ void CommitExec(Task& t, LoadedImage img) {
   }
   t.tg->handlers = std::move(fresh);
   t.altstack = stack_t{nullptr, SS_DISABLE, 0};
-  t.tg->execed = true;
   t.clear_child_tid = 0;
   t.robust_list = 0;
   if (t.vfork_done) {
