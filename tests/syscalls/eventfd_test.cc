@@ -100,7 +100,8 @@ TEST(Timerfd, RelativeOneShotExpiresOnce) {
   ASSERT_GE(fd, 0) << strerror(errno);
   uint64_t n;
   EXPECT_ERRNO(EAGAIN, read(fd, &n, 8));  // disarmed
-  struct itimerspec its = {{0, 0}, {0, 20 * 1000 * 1000}};
+  // Long enough that it is still armed when read back, even on a busy machine.
+  struct itimerspec its = {{0, 0}, {0, 300 * 1000 * 1000}};
   ASSERT_EQ(0, timerfd_settime(fd, 0, &its, nullptr));
   struct itimerspec cur;
   ASSERT_EQ(0, timerfd_gettime(fd, &cur));

@@ -2,7 +2,6 @@
 // release on close, blocking until release, and the error paths.
 #include <sys/file.h>
 
-#include <chrono>
 
 #include "test_util.h"
 
@@ -84,24 +83,27 @@ TEST(Flock, BlockedLockerWaitsForTheRelease) {
   int a = lf.Open();
   ASSERT_EQ(0, flock(a, LOCK_EX));
   std::string path = lf.path;
-  int ready[2];
+  // `released` gets a byte just before the parent unlocks: a child that got the
+  // lock must find it there (it did not get in early), whatever the timing.
+  int ready[2], released[2];
   ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+  ASSERT_EQ(0, pipe2(released, O_CLOEXEC | O_NONBLOCK));
   pid_t c = ForkChild([&] {
     int b = open(path.c_str(), O_RDWR | O_CLOEXEC);
     CHILD_CHECK(b >= 0);
     CHILD_CHECK(write(ready[1], "r", 1) == 1);
-    auto t0 = std::chrono::steady_clock::now();
     CHILD_CHECK(flock(b, LOCK_EX) == 0);  // blocks until the parent lets go
-    CHILD_CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(50));
+    char y;
+    CHILD_CHECK(read(released[0], &y, 1) == 1);
     return 0;
   });
   char x;
   ASSERT_EQ(1, read(ready[0], &x, 1));
-  usleep(100 * 1000);
+  usleep(50 * 1000);  // most likely blocked by now; the check above does not depend on it
+  ASSERT_EQ(1, write(released[1], "u", 1));
   ASSERT_EQ(0, flock(a, LOCK_UN));
   EXPECT_EXITED(WaitStatus(c), 0);
-  close(ready[0]);
-  close(ready[1]);
+  for (int fd : {ready[0], ready[1], released[0], released[1]}) close(fd);
   close(a);
 }
 

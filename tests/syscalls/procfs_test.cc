@@ -172,13 +172,12 @@ TEST(Procfs, TaskDirectoryHasEveryThread) {
   ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
   pid_t tid = 0;
   std::thread t([&] {
-    tid = static_cast<pid_t>(syscall(SYS_gettid));
-    prctl(PR_SET_NAME, "worker");
+    prctl(PR_SET_NAME, "worker");  // named before it is published
+    __atomic_store_n(&tid, static_cast<pid_t>(syscall(SYS_gettid)), __ATOMIC_SEQ_CST);
     char x;
     (void)!read(go[0], &x, 1);
   });
   while (__atomic_load_n(&tid, __ATOMIC_SEQ_CST) == 0) usleep(1000);
-  usleep(20 * 1000);
   std::string other = "/proc/self/task/" + std::to_string(tid);
   EXPECT_EQ("worker\n", Slurp(other + "/comm"));
   EXPECT_EQ(std::to_string(tid), Slurp(other + "/stat").substr(0, std::to_string(tid).size()));

@@ -1,7 +1,6 @@
 // fcntl record locks: F_SETLK/F_SETLKW/F_GETLK (owned by the process, dropped when it closes
 // any FD of the file) and F_OFD_SETLK/F_OFD_SETLKW/F_OFD_GETLK (owned by the open file
 // description): conflicts between processes, ranges, splitting, blocking, and errors.
-#include <chrono>
 
 #include "test_util.h"
 
@@ -129,25 +128,28 @@ TEST(RecordLock, SetlkwWaitsForTheRelease) {
   struct flock fl = Range(F_WRLCK, 0, 0);
   ASSERT_EQ(0, fcntl(fd, F_SETLK, &fl));
   std::string path = lf.path;
-  int ready[2];
+  // As in Flock.BlockedLockerWaitsForTheRelease: the child must find the parent's
+  // "released" byte once it holds the lock.
+  int ready[2], released[2];
   ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+  ASSERT_EQ(0, pipe2(released, O_CLOEXEC | O_NONBLOCK));
   pid_t c = ForkChild([&] {
     int b = open(path.c_str(), O_RDWR | O_CLOEXEC);
     CHILD_CHECK(write(ready[1], "r", 1) == 1);
-    auto t0 = std::chrono::steady_clock::now();
     struct flock w = Range(F_WRLCK, 0, 1);
     CHILD_CHECK(fcntl(b, F_SETLKW, &w) == 0);
-    CHILD_CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(50));
+    char y;
+    CHILD_CHECK(read(released[0], &y, 1) == 1);
     return 0;
   });
   char x;
   ASSERT_EQ(1, read(ready[0], &x, 1));
-  usleep(100 * 1000);
+  usleep(50 * 1000);
+  ASSERT_EQ(1, write(released[1], "u", 1));
   struct flock un = Range(F_UNLCK, 0, 0);
   ASSERT_EQ(0, fcntl(fd, F_SETLK, &un));
   EXPECT_EXITED(WaitStatus(c), 0);
-  close(ready[0]);
-  close(ready[1]);
+  for (int f : {ready[0], ready[1], released[0], released[1]}) close(f);
   close(fd);
 }
 
