@@ -161,6 +161,12 @@ void SentryManager::OnProcessExit(int tgid, int status) {
   cv_.notify_all();
 }
 
+void SentryManager::DiscardProcess(Task& t) {
+  std::lock_guard<std::mutex> l(kernel_->mu);
+  kernel_->DropCttyLocked(t.tg->sid);  // its own session's, if it was given a terminal
+  kernel_->ReapLocked(t.tg);
+}
+
 Result<sentry::vfs::DevPts::Pty> SentryManager::NewTerminal() {
   if (!devpts_) return Error(ENOTSUP, "the sandbox has no devpts instance, so it cannot make terminals");
   return devpts_->NewPty();
@@ -170,6 +176,12 @@ Result<std::shared_ptr<Task>> SentryManager::NewProcess(const oci::Process& p, s
                                                         std::shared_ptr<sentry::vfs::TerminalFile> tty, bool init) {
   using namespace sentry;
   kernel::Kernel& k = *kernel_;
+  std::shared_ptr<const kernel::SeccompProgram> seccomp;
+  if (seccomp_.valid()) {
+    auto prog = seccomp_.get();
+    if (!prog.ok()) return prog.error();
+    seccomp = *prog;
+  }
   std::shared_ptr<Task> t;
   {
     std::lock_guard<std::mutex> l(k.mu);
@@ -214,16 +226,12 @@ Result<std::shared_ptr<Task>> SentryManager::NewProcess(const oci::Process& p, s
     // controlling terminal, as runc's TIOCSCTTY makes it.
     if (tty && g->sid == g->tgid) k.SetCttyLocked(g, tty->tty());
   }
-  if (seccomp_.valid()) {
-    auto prog = seccomp_.get();
-    if (!prog.ok()) {
-      std::lock_guard<std::mutex> l(k.mu);
-      if (tty) k.DropCttyLocked(t->tg->sid, false);
-      k.ReapLocked(t->tg);
-      return prog.error();
-    }
-    t->seccomp = *prog;
-  }
+  t->seccomp = std::move(seccomp);
+  // Until it is started, a failure drops the process again.
+  auto discard = [&](Error e) {
+    DiscardProcess(*t);
+    return e;
+  };
   t->fds = std::make_shared<kernel::FdTable>();
   t->fs = std::make_shared<kernel::FsContext>();
   t->fs->cwd = vfs::CleanPath("/", p.cwd.empty() ? "/" : p.cwd);
@@ -233,18 +241,14 @@ Result<std::shared_ptr<Task>> SentryManager::NewProcess(const oci::Process& p, s
     int fl = fcntl(fd, F_GETFL);
     auto f = std::make_shared<vfs::HostFile>(std::move(stdio[i]), fl < 0 ? O_RDWR : (fl & (O_ACCMODE | O_APPEND)), true);
     f->path = i == 0 ? "pipe:[stdin]" : i == 1 ? "pipe:[stdout]" : "pipe:[stderr]";
-    TRY(t->fds->InstallAt(static_cast<int>(i), f, false, 1u << 20));
+    if (Status st = t->fds->InstallAt(static_cast<int>(i), f, false, 1u << 20); !st.ok()) return discard(st.error());
   }
-  for (int i = 0; tty && i < 3; i++) TRY(t->fds->InstallAt(i, tty, false, 1u << 20));
+  for (int i = 0; tty && i < 3; i++) {
+    if (Status st = t->fds->InstallAt(i, tty, false, 1u << 20); !st.ok()) return discard(st.error());
+  }
   std::string exe = FindExecutable(*t, p.args[0], p.env);
   auto img = kernel::LoadProgram(*t, exe, p.args, p.env);
-  if (!img.ok()) {
-    std::lock_guard<std::mutex> l(k.mu);
-    // Never started: drop the process again.
-    if (tty) k.DropCttyLocked(t->tg->sid, false);
-    k.ReapLocked(t->tg);
-    return img.error().Wrap("starting container process \"" + p.args[0] + "\"");
-  }
+  if (!img.ok()) return discard(img.error().Wrap("starting container process \"" + p.args[0] + "\""));
   t->mm = img->mm;
   t->regs = img->regs;
   t->comm = img->comm;
@@ -329,9 +333,7 @@ Result<ContainerManager::Executed> SentryManager::Execute(const std::string& cid
   ASSIGN_OR_RETURN(auto t, NewProcess(p, std::move(fds), std::move(tty), false));
   auto thread = kernel_->NewTaskThread(t);
   if (!thread.ok()) {
-    std::lock_guard<std::mutex> l(kernel_->mu);
-    kernel_->DropCttyLocked(t->tg->sid, false);
-    kernel_->ReapLocked(t->tg);
+    DiscardProcess(*t);
     return thread.error().Wrap("starting the process");
   }
   int pid = t->tid;
@@ -391,10 +393,7 @@ Status SentryManager::Signal(const std::string& cid, int sig, pid_t pid, int mod
       // it from tpgid.
       auto tty = k.CttyLocked(target->sid);
       if (!tty || tty->fg_pgid <= 0) return Error(ENOTTY, "process " + std::to_string(target->tgid) + " has no terminal");
-      int pgid = tty->fg_pgid;
-      for (ThreadGroup* g : k.GroupsLocked()) {
-        if (!g->zombie && g->pgid == pgid) k.SendToGroupLocked(g, si, true);
-      }
+      k.SendToPgrpLocked(tty->fg_pgid, si, true);
       return Ok();
     }
     default: {

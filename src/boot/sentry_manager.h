@@ -55,6 +55,8 @@ class SentryManager : public ContainerManager {
   Result<std::shared_ptr<sentry::kernel::Task>> NewProcess(const oci::Process& p, std::vector<UniqueFd> stdio,
                                                             std::shared_ptr<sentry::vfs::TerminalFile> tty,
                                                             bool init);
+  // Drops a process made by NewProcess that never started.
+  void DiscardProcess(sentry::kernel::Task& t);
   // A new pty for a `-t` process (the CLI sizes it through the master).
   Result<sentry::vfs::DevPts::Pty> NewTerminal();
   void OnProcessExit(int tgid, int status);

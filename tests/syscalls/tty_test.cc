@@ -10,6 +10,8 @@
 #include <sys/sysmacros.h>
 #include <termios.h>
 
+#include <functional>
+
 #include "test_util.h"
 
 namespace conformance {
@@ -43,6 +45,19 @@ std::string ReadSome(int fd, int ms = 2000, size_t max = 256) {
   char buf[512];
   ssize_t n = read(fd, buf, std::min(max, sizeof buf));
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// Forks a member of the caller's session in a process group of its own (a
+// background job), which runs `body` and exits with its result. Both sides
+// set the group, so it is in place whichever runs first.
+pid_t ForkBackground(const std::function<int()>& body) {
+  pid_t c = fork();
+  if (c == 0) {
+    setpgid(0, 0);
+    _exit(body());
+  }
+  setpgid(c, c);
+  return c;
 }
 
 // The child side of a session leader that owns `pty.replica` as its controlling terminal.
@@ -265,14 +280,11 @@ TEST(Tty, BackgroundReaderIsStoppedBySIGTTIN) {
   ASSERT_TRUE(pty.ok()) << strerror(errno);
   EXPECT_CHILD_OK([&] {
     BECOME_SESSION_LEADER_WITH(pty);
-    pid_t c = fork();
-    if (c == 0) {
-      setpgid(0, 0);
+    pid_t c = ForkBackground([&] {
       char ch;
       (void)!read(pty.replica, &ch, 1);
-      _exit(3);
-    }
-    setpgid(c, c);
+      return 3;
+    });
     int st;
     CHILD_CHECK(waitpid(c, &st, WUNTRACED) == c);
     CHILD_CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTIN);
@@ -287,15 +299,12 @@ TEST(Tty, BackgroundReaderIgnoringSIGTTINGetsEIO) {
   ASSERT_TRUE(pty.ok()) << strerror(errno);
   EXPECT_CHILD_OK([&] {
     BECOME_SESSION_LEADER_WITH(pty);
-    pid_t c = fork();
-    if (c == 0) {
-      setpgid(0, 0);
+    pid_t c = ForkBackground([&] {
       signal(SIGTTIN, SIG_IGN);
       char ch;
       CHILD_CHECK_ERRNO(read(pty.replica, &ch, 1), EIO);
-      _exit(0);
-    }
-    setpgid(c, c);
+      return 0;
+    });
     int st;
     CHILD_CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     return 0;
@@ -308,37 +317,26 @@ TEST(Tty, BackgroundWriterIsStoppedOnlyUnderTOSTOP) {
   EXPECT_CHILD_OK([&] {
     BECOME_SESSION_LEADER_WITH(pty);
     // Without TOSTOP a background process writes freely.
-    pid_t c = fork();
-    if (c == 0) {
-      setpgid(0, 0);
-      _exit(write(pty.replica, "bg\n", 3) == 3 ? 0 : 1);
-    }
-    setpgid(c, c);
+    pid_t c = ForkBackground([&] { return write(pty.replica, "bg\n", 3) == 3 ? 0 : 1; });
     int st;
     CHILD_CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     struct termios t;
     CHILD_CHECK(tcgetattr(pty.replica, &t) == 0);
     t.c_lflag |= TOSTOP;
     CHILD_CHECK(tcsetattr(pty.replica, TCSANOW, &t) == 0);
-    c = fork();
-    if (c == 0) {
-      setpgid(0, 0);
+    c = ForkBackground([&] {
       (void)!write(pty.replica, "bg\n", 3);
-      _exit(3);
-    }
-    setpgid(c, c);
+      return 3;
+    });
     CHILD_CHECK(waitpid(c, &st, WUNTRACED) == c);
     CHILD_CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTTOU);
     kill(c, SIGKILL);
     CHILD_CHECK(waitpid(c, &st, 0) == c);
     // Ignoring SIGTTOU lets it write.
-    c = fork();
-    if (c == 0) {
-      setpgid(0, 0);
+    c = ForkBackground([&] {
       signal(SIGTTOU, SIG_IGN);
-      _exit(write(pty.replica, "ok\n", 3) == 3 ? 0 : 1);
-    }
-    setpgid(c, c);
+      return write(pty.replica, "ok\n", 3) == 3 ? 0 : 1;
+    });
     CHILD_CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     return 0;
   });

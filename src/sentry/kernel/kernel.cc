@@ -425,7 +425,7 @@ void Kernel::TaskExitedLocked(Task* t) {
       tg->exit_status = t->thread_exit_status;
     }
     // A session leader's terminal hangs up.
-    if (tg->sid == tg->tgid) DropCttyLocked(tg->sid, true);
+    if (tg->sid == tg->tgid) DropCttyLocked(tg->sid, {SIGHUP});
     // Orphans first, so that a reaped init does not inherit them.
     ReparentChildrenLocked(tg);
     if (tg == init_) {
@@ -454,11 +454,11 @@ void Kernel::TaskExitedLocked(Task* t) {
   exited_cv_.notify_all();
 }
 
-bool Kernel::SendToPgrpLocked(int pgid, const siginfo_t& info) {
+bool Kernel::SendToPgrpLocked(int pgid, const siginfo_t& info, bool from_host) {
   bool found = false;
   for (auto& [id, g] : groups_) {
     if (g->pgid == pgid && !g->zombie) {
-      SendToGroupLocked(g.get(), info);
+      SendToGroupLocked(g.get(), info, from_host);
       found = true;
     }
   }
@@ -476,14 +476,15 @@ void Kernel::SetCttyLocked(ThreadGroup* leader, std::shared_ptr<vfs::TtyState> t
   ctty_[leader->sid] = std::move(tty);
 }
 
-void Kernel::DropCttyLocked(int sid, bool hangup) {
+void Kernel::DropCttyLocked(int sid, std::initializer_list<int> signals) {
   auto it = ctty_.find(sid);
   if (it == ctty_.end()) return;
   std::shared_ptr<vfs::TtyState> tty = std::move(it->second);
   ctty_.erase(it);
-  if (hangup && tty->fg_pgid > 0) {
+  for (int sig : signals) {
+    if (tty->fg_pgid <= 0) break;
     siginfo_t si{};
-    si.si_signo = SIGHUP;
+    si.si_signo = sig;
     si.si_code = SI_KERNEL;
     SendToPgrpLocked(tty->fg_pgid, si);
   }

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <future>
 #include <map>
 #include <memory>
@@ -275,16 +276,17 @@ class Kernel {
   // Kills every task of the group (exit_group / fatal signal).
   void BeginGroupExitLocked(ThreadGroup* tg, int wait_status);
   // Signals every live process of a process group; false if there is none.
-  bool SendToPgrpLocked(int pgid, const siginfo_t& info);
+  bool SendToPgrpLocked(int pgid, const siginfo_t& info, bool from_host = false);
 
   // Controlling terminals, one per session (Linux keeps it per process, but
   // only the session leader can set it and every member inherits it).
   std::shared_ptr<vfs::TtyState> CttyLocked(int sid);
   // Makes `tty` the session's controlling terminal, its group the foreground.
   void SetCttyLocked(ThreadGroup* leader, std::shared_ptr<vfs::TtyState> tty);
-  // The session loses its terminal; `hangup` sends SIGHUP to the foreground
-  // group, as when the session leader exits.
-  void DropCttyLocked(int sid, bool hangup);
+  // The session loses its terminal, and the terminal's foreground group gets
+  // `signals` (SIGHUP when the session leader exits; SIGHUP and SIGCONT on
+  // TIOCNOTTY, as disassociate_ctty sends them).
+  void DropCttyLocked(int sid, std::initializer_list<int> signals = {});
 
   // Called by a task's thread when it leaves; makes the group a zombie when
   // it was the last, reparents and notifies.

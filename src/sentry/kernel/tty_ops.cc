@@ -1,5 +1,6 @@
 #include "sentry/kernel/tty_ops.h"
 
+#include <linux/capability.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
@@ -9,11 +10,8 @@
 namespace stockade::sentry::kernel {
 namespace {
 
-constexpr int kCapSysAdmin = 21;
-
 bool SignalIgnoredOrBlocked(Task& t, int sig) {
-  uint64_t bit = 1ull << (sig - 1);
-  return (t.sigmask & bit) || t.tg->handlers->actions[sig].handler == reinterpret_cast<uint64_t>(SIG_IGN);
+  return (t.sigmask & SigBit(sig)) || t.tg->handlers->actions[sig].handler == reinterpret_cast<uint64_t>(SIG_IGN);
 }
 
 // A process group is orphaned when no member has a parent in another group
@@ -59,11 +57,11 @@ std::optional<int64_t> TtyJobControlIoctl(Task& t, vfs::TerminalFile& f, uint64_
       auto cur = k.CttyLocked(g->sid);
       if (g->sid == g->tgid && cur.get() == &tty) return 0;  // already ours
       if (g->sid != g->tgid || cur) return -EPERM;
-      if (!f.readable() && !t.creds().HasCap(kCapSysAdmin)) return -EPERM;
+      if (!f.readable() && !t.creds().HasCap(CAP_SYS_ADMIN)) return -EPERM;
       if (tty.sid) {
         // Another session's terminal: only stolen by force (arg 1) with CAP_SYS_ADMIN.
-        if (arg != 1 || !t.creds().HasCap(kCapSysAdmin)) return -EPERM;
-        k.DropCttyLocked(tty.sid, false);
+        if (arg != 1 || !t.creds().HasCap(CAP_SYS_ADMIN)) return -EPERM;
+        k.DropCttyLocked(tty.sid);
       }
       k.SetCttyLocked(g, f.tty());
       return 0;
@@ -73,18 +71,7 @@ std::optional<int64_t> TtyJobControlIoctl(Task& t, vfs::TerminalFile& f, uint64_
       if (k.CttyLocked(t.tg->sid).get() != &tty) return -ENOTTY;
       // Only the session leader gives the terminal up for the whole session
       // (SIGHUP and SIGCONT to the foreground); a member keeps sharing it.
-      if (t.tg->sid == t.tg->tgid) {
-        int fg = tty.fg_pgid;
-        k.DropCttyLocked(t.tg->sid, false);
-        if (fg > 0) {
-          siginfo_t si{};
-          si.si_code = SI_KERNEL;
-          si.si_signo = SIGHUP;
-          k.SendToPgrpLocked(fg, si);
-          si.si_signo = SIGCONT;
-          k.SendToPgrpLocked(fg, si);
-        }
-      }
+      if (t.tg->sid == t.tg->tgid) k.DropCttyLocked(t.tg->sid, {SIGHUP, SIGCONT});
       return 0;
     }
     case TIOCGPGRP: {

@@ -12,6 +12,15 @@
 
 namespace stockade::sentry::mm {
 
+// A file's identity, whatever open description reaches it: its device and
+// inode. Keys the state kept per file rather than per description (shared
+// mapped pages, file locks).
+struct FileId {
+  dev_t dev;
+  ino_t ino;
+  bool operator<(const FileId& o) const { return dev != o.dev ? dev < o.dev : ino < o.ino; }
+};
+
 class Mappable {
  public:
   virtual ~Mappable() = default;
@@ -22,6 +31,7 @@ class Mappable {
   virtual std::string MapsName() const = 0;
   virtual dev_t MapsDev() const { return 0; }
   virtual ino_t MapsIno() const { return 0; }
+  FileId Id() const { return {MapsDev(), MapsIno()}; }  // ino 0: no identity to key on
 };
 
 }  // namespace stockade::sentry::mm

@@ -111,7 +111,7 @@ Status MemoryManager::InsertVmaLocked(Vma v) {
 
 Status MemoryManager::LoadFilePages(Vma& v) {
   uint64_t length = v.end - v.start;
-  SharedFilePages::Key key{v.file->MapsDev(), v.file->MapsIno()};
+  FileId key = v.file->Id();
   bool keyed = key.ino != 0;
   ASSIGN_OR_RETURN(uint64_t size, v.file->Size());
   uint64_t avail = size > v.file_off ? size - v.file_off : 0;

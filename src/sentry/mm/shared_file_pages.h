@@ -24,17 +24,14 @@
 #include <utility>
 #include <vector>
 
+#include "sentry/mm/mappable.h"
 #include "sentry/mm/memory_file.h"
 
 namespace stockade::sentry::mm {
 
 class SharedFilePages {
  public:
-  struct Key {
-    dev_t dev;
-    ino_t ino;
-    bool operator<(const Key& o) const { return dev != o.dev ? dev < o.dev : ino < o.ino; }
-  };
+  using Key = FileId;
 
   static SharedFilePages& Get();
   // Whether any file has shared mappings (a lock-free check for the common case).

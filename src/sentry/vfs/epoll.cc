@@ -11,14 +11,24 @@ constexpr uint32_t kAlways = EPOLLERR | EPOLLHUP;
 // The flags that are not events.
 constexpr uint32_t kModes = EPOLLET | EPOLLONESHOT | EPOLLWAKEUP | EPOLLEXCLUSIVE;
 
+// The events an interest asks for, plus those always reported.
+uint32_t Wanted(uint32_t events) { return (events & ~kModes) | kAlways; }
+
+// What of `want` a scanned member is ready for now.
+uint32_t ReadyMask(File& f, uint32_t want) {
+  uint32_t ready = static_cast<uint16_t>(f.Readiness(static_cast<short>(want)));
+  if (ready & POLLIN) ready |= EPOLLRDNORM;
+  if (ready & POLLOUT) ready |= EPOLLWRNORM;
+  return ready & want;
+}
+
 }  // namespace
 
-Result<std::shared_ptr<EpollFile>> EpollFile::New(int flags) {
+Result<std::shared_ptr<EpollFile>> EpollFile::New() {
   int fd = epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) return Error(errno, "");
   auto f = std::shared_ptr<EpollFile>(new EpollFile(UniqueFd(fd)));
   f->path = "anon_inode:[eventpoll]";
-  (void)flags;
   return f;
 }
 
@@ -125,11 +135,7 @@ std::vector<struct epoll_event> EpollFile::Collect(int max) {
     if (in.on_host || in.disabled) continue;
     auto f = in.file.lock();
     if (!f) continue;
-    uint32_t want = (in.events & ~kModes) | kAlways;
-    uint32_t ready = static_cast<uint16_t>(f->Readiness(static_cast<short>(want)));
-    if (ready & POLLIN) ready |= EPOLLRDNORM & want;
-    if (ready & POLLOUT) ready |= EPOLLWRNORM & want;
-    ready &= want;
+    uint32_t ready = ReadyMask(*f, Wanted(in.events));
     if (!ready) continue;
     if (in.events & EPOLLET) {
       uint64_t gen = f->ReadinessGeneration();
@@ -151,7 +157,7 @@ std::vector<std::pair<std::shared_ptr<File>, short>> EpollFile::Members() {
   std::vector<std::pair<std::shared_ptr<File>, short>> out;
   for (auto& [key, in] : interests_) {
     if (in.on_host || in.disabled) continue;  // the host instance (HostPollFd) stands for those
-    if (auto f = in.file.lock()) out.emplace_back(f, static_cast<short>((in.events & ~kModes) | kAlways));
+    if (auto f = in.file.lock()) out.emplace_back(f, static_cast<short>(Wanted(in.events)));
   }
   return out;
 }
@@ -166,13 +172,8 @@ short EpollFile::Readiness(short events) {
   // withholds, as a poll on an epoll FD can on Linux too.)
   struct pollfd p = {host_.get(), POLLIN, 0};
   if (poll(&p, 1, 0) == 1) return events & POLLIN;
-  std::lock_guard<std::mutex> l(mu_);
-  for (auto& [key, in] : interests_) {
-    if (in.on_host || in.disabled) continue;
-    auto f = in.file.lock();
-    if (f && (f->Readiness(static_cast<short>((in.events & ~kModes) | kAlways)) & ((in.events & ~kModes) | kAlways))) {
-      return events & POLLIN;
-    }
+  for (const auto& [f, want] : Members()) {
+    if (ReadyMask(*f, static_cast<uint16_t>(want))) return events & POLLIN;
   }
   return 0;
 }

@@ -29,7 +29,7 @@ namespace stockade::sentry::vfs {
 
 class EpollFile : public File {
  public:
-  static Result<std::shared_ptr<EpollFile>> New(int flags);
+  static Result<std::shared_ptr<EpollFile>> New();
 
   // EPOLL_CTL_ADD/MOD/DEL of `f` (the application's `fd`); `ev` unused for DEL.
   Status Ctl(int op, int fd, const std::shared_ptr<File>& f, const struct epoll_event& ev);

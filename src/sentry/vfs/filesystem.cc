@@ -43,17 +43,12 @@ std::vector<Mount> MountTable::mounts() const {
 std::string CleanPath(const std::string& base, const std::string& path) {
   std::string full = (!path.empty() && path[0] == '/') ? path : base + "/" + path;
   std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < full.size()) {
-    size_t j = full.find('/', i);
-    if (j == std::string::npos) j = full.size();
-    std::string comp = full.substr(i, j - i);
+  for (auto& comp : PathComponents(full)) {
     if (comp == "..") {
       if (!parts.empty()) parts.pop_back();
-    } else if (!comp.empty() && comp != ".") {
+    } else if (comp != ".") {
       parts.push_back(std::move(comp));
     }
-    i = j + 1;
   }
   std::string out;
   for (const auto& p : parts) out += "/" + p;
@@ -64,6 +59,18 @@ std::pair<std::string, std::string> SplitPath(const std::string& clean) {
   size_t slash = clean.rfind('/');
   if (slash == std::string::npos || clean == "/") return {"/", ""};
   return {slash == 0 ? "/" : clean.substr(0, slash), clean.substr(slash + 1)};
+}
+
+std::vector<std::string> PathComponents(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
 }
 
 }  // namespace stockade::sentry::vfs

@@ -78,5 +78,7 @@ class MountTable {
 std::string CleanPath(const std::string& base, const std::string& path);
 // The parent directory and last component of a clean absolute path.
 std::pair<std::string, std::string> SplitPath(const std::string& clean);
+// The non-empty components of a path: "/a//b/" -> {"a", "b"}.
+std::vector<std::string> PathComponents(const std::string& path);
 
 }  // namespace stockade::sentry::vfs

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "base/result.h"
+#include "sentry/mm/mappable.h"
 #include "sentry/vfs/waiter.h"
 
 namespace stockade::sentry::vfs {
@@ -22,11 +23,7 @@ class FlockTable {
  public:
   static FlockTable& Get();
 
-  struct Key {
-    dev_t dev;
-    ino_t ino;
-    bool operator<(const Key& o) const { return dev != o.dev ? dev < o.dev : ino < o.ino; }
-  };
+  using Key = mm::FileId;
 
   // LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB. A conflicting lock waits
   // (interruptibly: ERESTARTSYS) or fails with EWOULDBLOCK. Converting a held

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "sentry/mm/mappable.h"
 #include "sentry/vfs/waiter.h"
 
 namespace stockade::sentry::vfs {
@@ -25,11 +26,7 @@ class RecordLockTable {
  public:
   static RecordLockTable& Get();
 
-  struct Key {
-    dev_t dev;
-    ino_t ino;
-    bool operator<(const Key& o) const { return dev != o.dev ? dev < o.dev : ino < o.ino; }
-  };
+  using Key = mm::FileId;
   struct Lock {
     const void* owner;
     bool ofd;

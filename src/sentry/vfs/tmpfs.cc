@@ -31,18 +31,6 @@ struct timespec Now() {
   return ts;
 }
 
-std::vector<std::string> Components(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 uint8_t DirentType(mode_t m) {
   switch (m & S_IFMT) {
     case S_IFDIR: return 4;
@@ -271,7 +259,7 @@ struct stat TmpFs::StatLocked(const TmpInode& n) const {
 
 Result<std::shared_ptr<TmpInode>> TmpFs::LookupLocked(const std::string& path, bool follow, int depth) const {
   if (depth > 40) return Error(ELOOP, "");
-  auto comps = Components(path);
+  auto comps = PathComponents(path);
   auto cur = root_;
   std::string walked;
   for (size_t i = 0; i < comps.size(); i++) {

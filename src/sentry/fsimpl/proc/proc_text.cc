@@ -260,18 +260,35 @@ std::string ProcVersion(kernel::Kernel& k) {
 
 std::string ProcFilesystems() { return "nodev\ttmpfs\nnodev\tproc\nnodev\tsysfs\nnodev\tdevpts\n"; }
 
+namespace {
+
+// What /proc/mounts and mountinfo say of a mount: its type from the file
+// system's magic ("9p" for the rootfs and anything else that is not a
+// Sentry memory file system, as runsc shows its gofer mounts), its source
+// and its rw/ro.
+struct MountFacts {
+  const char* type;
+  const char* source;
+  const char* opts;
+};
+
+MountFacts FactsOf(vfs::Filesystem& fs) {
+  struct statfs sfs {};
+  if (auto f = fs.StatFs(); f.ok()) sfs = *f;
+  const char* type = sfs.f_type == 0x9fa0 ? "proc" : sfs.f_type == 0x62656572 ? "sysfs"
+                     : sfs.f_type == 0x1cd1 ? "devpts" : sfs.f_type == 0x01021994 ? "tmpfs" : "9p";
+  return {type, std::string(type) == "9p" ? "none" : type, fs.ReadOnly() ? "ro" : "rw"};
+}
+
+}  // namespace
+
 std::string ProcMounts(kernel::Kernel& k) {
   std::string out;
   auto mounts = k.mounts().mounts();
   // Shortest point first, as they were mounted.
   for (auto it = mounts.rbegin(); it != mounts.rend(); ++it) {
-    struct statfs sfs {};
-    auto st = it->fs->StatFs();
-    if (st.ok()) sfs = *st;
-    const char* type = sfs.f_type == 0x9fa0 ? "proc" : sfs.f_type == 0x62656572 ? "sysfs"
-                       : sfs.f_type == 0x1cd1 ? "devpts" : sfs.f_type == 0x01021994 ? "tmpfs" : "9p";
-    out += std::string(type == std::string("9p") ? "none" : type) + " " + it->point + " " + type + " " +
-           (it->fs->ReadOnly() ? "ro" : "rw") + " 0 0\n";
+    MountFacts m = FactsOf(*it->fs);
+    out += Printf("%s %s %s %s 0 0\n", m.source, it->point.c_str(), m.type, m.opts);
   }
   return out;
 }
@@ -284,15 +301,10 @@ std::string ProcMountinfo(kernel::Kernel& k) {
   int id = 1;
   for (auto it = mounts.rbegin(); it != mounts.rend(); ++it, ++id) {
     struct stat st {};
-    auto s = it->fs->Stat("/", true);
-    if (s.ok()) st = *s;
-    struct statfs sfs {};
-    if (auto f = it->fs->StatFs(); f.ok()) sfs = *f;
-    const char* type = sfs.f_type == 0x9fa0 ? "proc" : sfs.f_type == 0x62656572 ? "sysfs"
-                       : sfs.f_type == 0x1cd1 ? "devpts" : sfs.f_type == 0x01021994 ? "tmpfs" : "9p";
-    const char* opts = it->fs->ReadOnly() ? "ro" : "rw";
+    if (auto s = it->fs->Stat("/", true); s.ok()) st = *s;
+    MountFacts m = FactsOf(*it->fs);
     out += Printf("%d %d %u:%u / %s %s - %s %s %s\n", id, it->point == "/" ? id : 1, major(st.st_dev),
-                  minor(st.st_dev), it->point.c_str(), opts, type, std::string(type) == "9p" ? "none" : type, opts);
+                  minor(st.st_dev), it->point.c_str(), m.opts, m.type, m.source, m.opts);
   }
   return out;
 }

@@ -16,19 +16,16 @@ using kernel::Task;
 using kernel::ThreadGroup;
 
 constexpr long kProcSuperMagic = 0x9fa0;
-const dev_t kProcDev = makedev(0, 31);
 
-std::vector<std::string> Split(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
+// statfs of procfs, its files and its directories alike.
+struct statfs ProcStatfs() {
+  struct statfs s {};
+  s.f_type = kProcSuperMagic;
+  s.f_bsize = 4096;
+  s.f_namelen = 255;
+  return s;
 }
+const dev_t kProcDev = makedev(0, 31);
 
 int ParsePid(const std::string& s) {
   if (s.empty() || s.size() > 9 || s[0] == '0') return -1;
@@ -95,13 +92,7 @@ class ProcFile : public vfs::File {
     return static_cast<int64_t>(pos_);
   }
   Result<struct stat> Stat() override { return st_; }
-  Result<struct statfs> StatFs() override {
-    struct statfs s {};
-    s.f_type = kProcSuperMagic;
-    s.f_bsize = 4096;
-    s.f_namelen = 255;
-    return s;
-  }
+  Result<struct statfs> StatFs() override { return ProcStatfs(); }
 
  private:
   std::string text_;
@@ -121,13 +112,7 @@ class ProcDir : public vfs::File {
     return off;
   }
   Result<struct stat> Stat() override { return st_; }
-  Result<struct statfs> StatFs() override {
-    struct statfs s {};
-    s.f_type = kProcSuperMagic;
-    s.f_bsize = 4096;
-    s.f_namelen = 255;
-    return s;
-  }
+  Result<struct statfs> StatFs() override { return ProcStatfs(); }
 
  private:
   std::vector<vfs::Dirent> entries_;
@@ -136,7 +121,7 @@ class ProcDir : public vfs::File {
 
 }  // namespace
 
-Result<ProcFs::Node> ProcFs::ProcessNode(int tgid, const std::vector<std::string>& rest, bool follow) const {
+Result<ProcFs::Node> ProcFs::ProcessNode(int tgid, const std::vector<std::string>& rest) const {
   kernel::Kernel* k = k_;
   uid_t uid = 0;
   gid_t gid = 0;
@@ -262,14 +247,13 @@ Result<ProcFs::Node> ProcFs::ProcessNode(int tgid, const std::vector<std::string
       return Error(ENOTDIR, "");
     }
   }
-  (void)follow;
   n.uid = uid;
   n.gid = gid;
   return n;
 }
 
 Result<ProcFs::Node> ProcFs::Lookup(const std::string& path, bool follow) const {
-  auto parts = Split(path);
+  auto parts = vfs::PathComponents(path);
   kernel::Kernel* k = k_;
   Node n;
   if (parts.empty()) {
@@ -296,7 +280,7 @@ Result<ProcFs::Node> ProcFs::Lookup(const std::string& path, bool follow) const 
     } else {
       std::vector<std::string> rest = {"task", std::to_string(tid)};
       rest.insert(rest.end(), parts.begin() + 1, parts.end());
-      ASSIGN_OR_RETURN(n, ProcessNode(tgid, rest, follow));
+      ASSIGN_OR_RETURN(n, ProcessNode(tgid, rest));
       n.path = "/" + std::to_string(tgid) + "/task/" + std::to_string(tid) + Join(parts, 1);
       return n;
     }
@@ -311,13 +295,13 @@ Result<ProcFs::Node> ProcFs::Lookup(const std::string& path, bool follow) const 
     if (parts.size() == 1 && !follow) {
       n = MakeLink(std::to_string(tgid), false);
     } else {
-      ASSIGN_OR_RETURN(n, ProcessNode(tgid, std::vector<std::string>(parts.begin() + 1, parts.end()), follow));
+      ASSIGN_OR_RETURN(n, ProcessNode(tgid, std::vector<std::string>(parts.begin() + 1, parts.end())));
       // The same inode as through its number.
       n.path = "/" + std::to_string(tgid) + Join(parts, 1);
       return n;
     }
   } else if (int pid = ParsePid(parts[0]); pid > 0) {
-    ASSIGN_OR_RETURN(n, ProcessNode(pid, std::vector<std::string>(parts.begin() + 1, parts.end()), follow));
+    ASSIGN_OR_RETURN(n, ProcessNode(pid, std::vector<std::string>(parts.begin() + 1, parts.end())));
   } else if (parts.size() == 1) {
     const std::string& f = parts[0];
     if (f == "cpuinfo") n = MakeFile([] { return ProcCpuinfo(); });
@@ -418,12 +402,6 @@ Result<std::string> ProcFs::ReadLink(const std::string& path) {
   return n.target;
 }
 
-Result<struct statfs> ProcFs::StatFs() {
-  struct statfs s {};
-  s.f_type = kProcSuperMagic;
-  s.f_bsize = 4096;
-  s.f_namelen = 255;
-  return s;
-}
+Result<struct statfs> ProcFs::StatFs() { return ProcStatfs(); }
 
 }  // namespace stockade::sentry::fsimpl

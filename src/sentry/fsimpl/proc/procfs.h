@@ -56,7 +56,9 @@ class ProcFs : public vfs::Filesystem {
   // The node for `path`; `follow` resolves a final `self` (links inside
   // procfs are always followed when not last).
   Result<Node> Lookup(const std::string& path, bool follow) const;
-  Result<Node> ProcessNode(int tgid, const std::vector<std::string>& rest, bool follow) const;
+  // /proc/<tgid>/<rest...>; a link leading out of procfs takes the rest of
+  // the path to its target.
+  Result<Node> ProcessNode(int tgid, const std::vector<std::string>& rest) const;
   struct stat StatOf(const Node& n) const;
 
   kernel::Kernel* k_;

@@ -13,6 +13,11 @@ using kernel::Kernel;
 using kernel::SyscallArgs;
 using kernel::Task;
 
+// access_ok: [addr, addr+len) lies below TASK_SIZE_MAX (4-level paging), as
+// Linux checks a user buffer before it waits or copies anything.
+inline constexpr uint64_t kTaskSize = 0x7ffffffff000ull;
+inline bool AccessOk(uint64_t addr, uint64_t len) { return len <= kTaskSize && addr <= kTaskSize - len; }
+
 // -errno of a failed Result (EFAULT etc.), for `return Err(r);`.
 inline int64_t Err(const Error& e) { return -static_cast<int64_t>(e.code() ? e.code() : EIO); }
 

@@ -39,11 +39,18 @@ int64_t TimerfdCreate(Task& t, const SyscallArgs& a) {
   return InstallHostObject(t, fd, flags & TFD_NONBLOCK ? O_NONBLOCK : 0, flags & TFD_CLOEXEC, "anon_inode:[timerfd]");
 }
 
+// The host object behind a timerfd FD (the host answers EINVAL for a host FD
+// that is not a timerfd); held for the call, whatever the table does meanwhile.
+Result<std::shared_ptr<vfs::HostFile>> HostObjectOf(Task& t, uint64_t fd) {
+  auto f = t.fds->Get(static_cast<int>(fd));
+  if (!f) return Error(EBADF, "");
+  auto h = std::dynamic_pointer_cast<vfs::HostFile>(f);
+  if (!h) return Error(EINVAL, "");
+  return h;
+}
+
 int64_t TimerfdSettime(Task& t, const SyscallArgs& a) {
-  auto f = t.fds->Get(static_cast<int>(a[0]));
-  if (!f) return -EBADF;
-  auto* h = dynamic_cast<vfs::HostFile*>(f.get());
-  if (!h) return -EINVAL;
+  SYS_ASSIGN(auto h, HostObjectOf(t, a[0]));
   struct itimerspec nv, old;
   SYS_TRY(t.memory().CopyIn(a[2], &nv, sizeof nv));
   if (timerfd_settime(h->host_fd(), static_cast<int>(a[1]), &nv, &old) < 0) return -errno;
@@ -52,10 +59,7 @@ int64_t TimerfdSettime(Task& t, const SyscallArgs& a) {
 }
 
 int64_t TimerfdGettime(Task& t, const SyscallArgs& a) {
-  auto f = t.fds->Get(static_cast<int>(a[0]));
-  if (!f) return -EBADF;
-  auto* h = dynamic_cast<vfs::HostFile*>(f.get());
-  if (!h) return -EINVAL;
+  SYS_ASSIGN(auto h, HostObjectOf(t, a[0]));
   struct itimerspec cur;
   if (timerfd_gettime(h->host_fd(), &cur) < 0) return -errno;
   SYS_TRY(t.memory().CopyOut(a[1], &cur, sizeof cur));

@@ -57,7 +57,6 @@ namespace {
 
 constexpr uint64_t kMaxRwCount = 0x7ffff000;      // MAX_RW_COUNT
 constexpr size_t kChunk = 1 << 20;                // bounce buffer per host op
-constexpr uint64_t kTaskSize = 0x7ffffffff000ull;  // TASK_SIZE_MAX (4-level paging)
 constexpr uint64_t kUioMaxIov = 1024;
 
 constexpr int kOLargefile = 0100000;  // glibc defines O_LARGEFILE as 0 on x86-64
@@ -89,7 +88,6 @@ int Fd(uint64_t v) { return static_cast<int>(static_cast<uint32_t>(v)); }
 // *at calls take an int dirfd (AT_FDCWD is negative).
 int DirFd(uint64_t v) { return static_cast<int>(v); }
 
-bool AccessOk(uint64_t addr, uint64_t len) { return len <= kTaskSize && addr <= kTaskSize - len; }
 
 bool IsPath(const vfs::File& f) { return (f.flags() & O_PATH) != 0; }
 
@@ -190,24 +188,12 @@ Result<Resolved> Resolve(Task& t, int dirfd, const std::string& path, bool allow
 
 Result<Resolved> ResolveAbs(Task& t, const std::string& abs) { return Resolve(t, AT_FDCWD, abs); }
 
-std::vector<std::string> Components(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 // Resolves the symlinks of a clean absolute container path component by
 // component through the mount table (so a link may lead into another mount),
 // with ".." taken physically after each link, as Linux's namei does.
 Result<std::string> RealPath(Task& t, const std::string& abs, bool follow_last) {
   std::deque<std::string> todo;
-  for (auto& c : Components(abs)) todo.push_back(std::move(c));
+  for (auto& c : vfs::PathComponents(abs)) todo.push_back(std::move(c));
   std::string done = "/";
   int links = 0;
   while (!todo.empty()) {
@@ -230,7 +216,7 @@ Result<std::string> RealPath(Task& t, const std::string& abs, bool follow_last) 
       ASSIGN_OR_RETURN(std::string target, fs->ReadLink(rel));
       if (target.empty()) return Error(ENOENT, "");
       if (target[0] == '/') done.assign(1, '/');
-      auto parts = Components(target);
+      auto parts = vfs::PathComponents(target);
       for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_front(*it);
       continue;
     }
@@ -335,21 +321,9 @@ class SegCursor {
 
   // Copies up to n bytes out; returns how many reached the application.
   size_t Out(Task& t, const char* buf, size_t n) {
-    size_t done = 0;
-    while (done < n && i_ < s_.size()) {
-      uint64_t left = s_[i_].len - off_;
-      if (left == 0) {
-        i_++;
-        off_ = 0;
-        continue;
-      }
-      size_t k = static_cast<size_t>(std::min<uint64_t>(left, n - done));
-      size_t c = t.memory().CopyOutPartial(s_[i_].addr + off_, buf + done, k);
-      done += c;
-      off_ += c;
-      if (c < k) break;
-    }
-    return done;
+    return Advance(n, [&](uint64_t addr, size_t done, size_t k) {
+      return t.memory().CopyOutPartial(addr, buf + done, k);
+    });
   }
   // How many of the next n bytes the application's segments can take.
   size_t WritableAhead(Task& t, size_t n) const {
@@ -374,6 +348,16 @@ class SegCursor {
   }
   // Copies up to n bytes in; returns how many could be read.
   size_t In(Task& t, char* buf, size_t n) {
+    return Advance(n, [&](uint64_t addr, size_t done, size_t k) {
+      return t.memory().CopyInPartial(addr, buf + done, k);
+    });
+  }
+
+ private:
+  // Moves the cursor over up to n bytes, `copy(addr, done, k)` moving each
+  // piece and returning how much of it went; stops at the first short piece.
+  template <typename Copy>
+  size_t Advance(size_t n, Copy copy) {
     size_t done = 0;
     while (done < n && i_ < s_.size()) {
       uint64_t left = s_[i_].len - off_;
@@ -383,7 +367,7 @@ class SegCursor {
         continue;
       }
       size_t k = static_cast<size_t>(std::min<uint64_t>(left, n - done));
-      size_t c = t.memory().CopyInPartial(s_[i_].addr + off_, buf + done, k);
+      size_t c = copy(s_[i_].addr + off_, done, k);
       done += c;
       off_ += c;
       if (c < k) break;
@@ -391,7 +375,6 @@ class SegCursor {
     return done;
   }
 
- private:
   const std::vector<Seg>& s_;
   size_t i_ = 0;
   uint64_t off_ = 0;
@@ -431,7 +414,7 @@ std::optional<mm::SharedFilePages::Key> SharedPagesKey(vfs::File& f) {
   if (!mm::SharedFilePages::Get().any()) return std::nullopt;
   auto m = f.Mappable();
   if (!m.ok() || (*m)->MapsIno() == 0) return std::nullopt;
-  return mm::SharedFilePages::Key{(*m)->MapsDev(), (*m)->MapsIno()};
+  return (*m)->Id();
 }
 
 // The file offset `got` bytes just moved through f started at.
@@ -1843,6 +1826,30 @@ int64_t Sendfile(Task& t, const SyscallArgs& a) {
   return ret;
 }
 
+// An optional loff_t* argument of copy_file_range and splice: nothing when it
+// is null; `negative` is the errno for a value below zero. 0 or -errno.
+int64_t ReadOffset(Task& t, uint64_t addr, int negative, std::optional<uint64_t>* out) {
+  if (!addr) return 0;
+  int64_t v;
+  SYS_TRY(t.memory().CopyIn(addr, &v, sizeof v));
+  if (v < 0) return -negative;
+  *out = static_cast<uint64_t>(v);
+  return 0;
+}
+
+// After `moved` bytes went (a Transfer's result), the offsets the caller
+// passed by address move on by as much. Returns `moved`, or -EFAULT.
+int64_t AdvanceOffsets(Task& t, uint64_t in_addr, std::optional<uint64_t> in_off, uint64_t out_addr,
+                       std::optional<uint64_t> out_off, int64_t moved) {
+  if (moved <= 0) return moved;
+  for (auto [addr, off] : {std::pair{in_addr, in_off}, std::pair{out_addr, out_off}}) {
+    if (!addr) continue;
+    int64_t v = static_cast<int64_t>(*off) + moved;
+    if (!t.memory().CopyOut(addr, &v, sizeof v).ok()) return -EFAULT;
+  }
+  return moved;
+}
+
 // copy_file_range: between regular files, at explicit offsets (updated in
 // place) or the files' positions.
 int64_t CopyFileRange(Task& t, const SyscallArgs& a) {
@@ -1856,14 +1863,9 @@ int64_t CopyFileRange(Task& t, const SyscallArgs& a) {
   if (S_ISDIR(ist.st_mode) || S_ISDIR(ost.st_mode)) return -EISDIR;
   if (!S_ISREG(ist.st_mode) || !S_ISREG(ost.st_mode)) return -EINVAL;
   std::optional<uint64_t> in_off, out_off;
-  for (int i : {1, 3}) {
-    if (!a[i]) continue;
-    int64_t v;
-    SYS_TRY(t.memory().CopyIn(a[i], &v, sizeof v));
-    // generic_copy_file_checks: offset + count may not wrap (as unsigned).
-    if (v < 0) return -EOVERFLOW;
-    (i == 1 ? in_off : out_off) = static_cast<uint64_t>(v);
-  }
+  // generic_copy_file_checks: offset + count may not wrap (as unsigned).
+  if (int64_t e = ReadOffset(t, a[1], EOVERFLOW, &in_off)) return e;
+  if (int64_t e = ReadOffset(t, a[3], EOVERFLOW, &out_off)) return e;
   uint64_t count = std::min<uint64_t>(a[4], kMaxRwCount);
   // The same file: the ranges may not overlap.
   if (ist.st_dev == ost.st_dev && ist.st_ino == ost.st_ino) {
@@ -1875,14 +1877,7 @@ int64_t CopyFileRange(Task& t, const SyscallArgs& a) {
     }
   }
   int64_t ret = Transfer(t, *in, in_off, *out, out_off, count);
-  if (ret > 0) {
-    for (int i : {1, 3}) {
-      if (!a[i]) continue;
-      int64_t v = static_cast<int64_t>(*(i == 1 ? in_off : out_off)) + ret;
-      if (!t.memory().CopyOut(a[i], &v, sizeof v).ok()) return -EFAULT;
-    }
-  }
-  return ret;
+  return AdvanceOffsets(t, a[1], in_off, a[3], out_off, ret);
 }
 
 // splice: between a pipe and any file; the pipe side has no offset.
@@ -1899,15 +1894,10 @@ int64_t Splice(Task& t, const SyscallArgs& a) {
   if ((in_pipe && a[1]) || (out_pipe && a[3])) return -ESPIPE;
   if (out->flags() & O_APPEND) return -EINVAL;
   std::optional<uint64_t> in_off, out_off;
-  for (int i : {1, 3}) {
-    if (!a[i]) continue;
-    vfs::File& f = i == 1 ? *in : *out;
-    if (!HasPositionalIo(f, i == 3)) return -ESPIPE;
-    int64_t v;
-    SYS_TRY(t.memory().CopyIn(a[i], &v, sizeof v));
-    if (v < 0) return -EINVAL;
-    (i == 1 ? in_off : out_off) = static_cast<uint64_t>(v);
-  }
+  if (a[1] && !HasPositionalIo(*in, false)) return -ESPIPE;
+  if (int64_t e = ReadOffset(t, a[1], EINVAL, &in_off)) return e;
+  if (a[3] && !HasPositionalIo(*out, true)) return -ESPIPE;
+  if (int64_t e = ReadOffset(t, a[3], EINVAL, &out_off)) return e;
   uint64_t count = std::min<uint64_t>(a[4], kMaxRwCount);
   if (in_pipe && in.get() == out.get()) return -EINVAL;
   // SPLICE_F_NONBLOCK makes the pipe side non-blocking for this call.
@@ -1917,14 +1907,7 @@ int64_t Splice(Task& t, const SyscallArgs& a) {
     if (!in_pipe && !(p.Readiness(POLLOUT) & (POLLOUT | POLLERR))) return -EAGAIN;
   }
   int64_t ret = Transfer(t, *in, in_off, *out, out_off, count, /*one_pass=*/true);
-  if (ret > 0) {
-    for (int i : {1, 3}) {
-      if (!a[i]) continue;
-      int64_t v = static_cast<int64_t>(*(i == 1 ? in_off : out_off)) + ret;
-      if (!t.memory().CopyOut(a[i], &v, sizeof v).ok()) return -EFAULT;
-    }
-  }
-  return ret;
+  return AdvanceOffsets(t, a[1], in_off, a[3], out_off, ret);
 }
 
 // tee: copies what one pipe holds into another without consuming it.
@@ -1986,8 +1969,7 @@ int64_t Tee(Task& t, const SyscallArgs& a) {
 // (which have nothing to propagate to in the Sentry's single mount table).
 // Everything needs CAP_SYS_ADMIN, as in the container's user namespace.
 int64_t Mount(Task& t, const SyscallArgs& a) {
-  constexpr int kCapSysAdmin = 21;
-  if (!t.creds().HasCap(kCapSysAdmin)) return -EPERM;
+  if (!t.creds().HasCap(CAP_SYS_ADMIN)) return -EPERM;
   SYS_ASSIGN(std::string target, CopyPath(t, a[1]));
   uint64_t flags = a[3];
   constexpr uint64_t kPropagation = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
@@ -2018,10 +2000,9 @@ int64_t Mount(Task& t, const SyscallArgs& a) {
 }
 
 int64_t Umount2(Task& t, const SyscallArgs& a) {
-  constexpr int kCapSysAdmin = 21;
   int flags = static_cast<int>(a[1]);
   if (flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) return -EINVAL;
-  if (!t.creds().HasCap(kCapSysAdmin)) return -EPERM;
+  if (!t.creds().HasCap(CAP_SYS_ADMIN)) return -EPERM;
   SYS_ASSIGN(std::string target, CopyPath(t, a[0]));
   SYS_ASSIGN(Resolved r, Resolve(t, AT_FDCWD, target));
   if (r.abs == "/" || !t.kernel->mounts().IsMountPoint(r.abs)) return -EINVAL;

@@ -52,6 +52,12 @@ DeadlineNs DeadlineAfter(int64_t sec, int64_t nsec) {
   return now + sec * kNsPerSec + nsec;
 }
 
+// poll's and epoll_wait's millisecond timeouts: negative waits forever.
+DeadlineNs MsDeadline(int timeout_ms) {
+  if (timeout_ms < 0) return std::nullopt;
+  return DeadlineAfter(timeout_ms / 1000, int64_t{timeout_ms % 1000} * 1000000);
+}
+
 vfs::Deadline ToDeadline(DeadlineNs d) {
   if (!d) return std::nullopt;
   int64_t now = NowNs();
@@ -197,10 +203,7 @@ int64_t PollRestartable(Task& t, uint64_t ufds, uint32_t nfds, DeadlineNs deadli
 }
 
 int64_t Poll(Task& t, const SyscallArgs& a) {
-  int timeout_ms = static_cast<int>(a[2]);
-  DeadlineNs deadline;
-  if (timeout_ms >= 0) deadline = DeadlineAfter(timeout_ms / 1000, int64_t{timeout_ms % 1000} * 1000000);
-  return PollRestartable(t, a[0], static_cast<uint32_t>(a[1]), deadline);
+  return PollRestartable(t, a[0], static_cast<uint32_t>(a[1]), MsDeadline(static_cast<int>(a[2])));
 }
 
 int64_t Ppoll(Task& t, const SyscallArgs& a) {
@@ -334,7 +337,7 @@ int64_t Pselect6(Task& t, const SyscallArgs& a) {
 int64_t EpollCreate1(Task& t, const SyscallArgs& a) {
   int flags = static_cast<int>(a[0]);
   if (flags & ~EPOLL_CLOEXEC) return -EINVAL;
-  SYS_ASSIGN(auto ep, vfs::EpollFile::New(flags));
+  SYS_ASSIGN(auto ep, vfs::EpollFile::New());
   SYS_ASSIGN(int fd, t.fds->Install(ep, flags & EPOLL_CLOEXEC, 0, t.rlimit_cur(RLIMIT_NOFILE)));
   return fd;
 }
@@ -371,7 +374,7 @@ int64_t DoEpollWait(Task& t, const SyscallArgs& a, DeadlineNs deadline) {
   int max = static_cast<int>(a[2]);
   if (max <= 0 || static_cast<uint64_t>(max) > INT32_MAX / sizeof(struct epoll_event)) return -EINVAL;
   uint64_t bytes = static_cast<uint64_t>(max) * sizeof(struct epoll_event);
-  if (a[1] >= 0x7ffffffff000ull || bytes > 0x7ffffffff000ull - a[1]) return -EFAULT;
+  if (!AccessOk(a[1], bytes)) return -EFAULT;
   auto epf = t.fds->Get(static_cast<int>(a[0]));
   if (!epf) return -EBADF;
   auto ep = std::dynamic_pointer_cast<vfs::EpollFile>(epf);
@@ -391,13 +394,8 @@ int64_t DoEpollWait(Task& t, const SyscallArgs& a, DeadlineNs deadline) {
   return r;
 }
 
-DeadlineNs EpollDeadline(int timeout_ms) {
-  if (timeout_ms < 0) return std::nullopt;
-  return DeadlineAfter(timeout_ms / 1000, (timeout_ms % 1000) * 1000000LL);
-}
-
 int64_t EpollWait(Task& t, const SyscallArgs& a) {
-  int64_t r = DoEpollWait(t, a, EpollDeadline(static_cast<int>(a[3])));
+  int64_t r = DoEpollWait(t, a, MsDeadline(static_cast<int>(a[3])));
   return r == -abi::kERESTARTNOHAND ? -EINTR : r;
 }
 
@@ -412,7 +410,7 @@ int64_t EpollPwaitWith(Task& t, const SyscallArgs& a, DeadlineNs deadline, uint6
 }
 
 int64_t EpollPwait(Task& t, const SyscallArgs& a) {
-  return EpollPwaitWith(t, a, EpollDeadline(static_cast<int>(a[3])), a[4], a[5]);
+  return EpollPwaitWith(t, a, MsDeadline(static_cast<int>(a[3])), a[4], a[5]);
 }
 
 int64_t EpollPwait2(Task& t, const SyscallArgs& a) {

@@ -900,14 +900,13 @@ int64_t Getpriority(Task& t, const SyscallArgs& a) {
 // set_one_prio: another user's task needs CAP_SYS_NICE; lowering the nice
 // value needs CAP_SYS_NICE or RLIMIT_NICE room. The last failure wins.
 int64_t Setpriority(Task& t, const SyscallArgs& a) {
-  constexpr int kCapSysNice = 23;
   int nice = std::clamp(static_cast<int>(a[2]), -20, 19);
   std::lock_guard<std::mutex> l(t.kernel->mu);
   std::vector<Task*> targets;
   if (!PriorityTargetsLocked(t, static_cast<int>(a[0]), static_cast<int>(a[1]), &targets)) return -EINVAL;
   if (targets.empty()) return -ESRCH;
   const auto& me = t.creds();
-  bool cap = me.HasCap(kCapSysNice);
+  bool cap = me.HasCap(CAP_SYS_NICE);
   int64_t err = 0;
   for (Task* o : targets) {
     const auto& them = o->creds();
