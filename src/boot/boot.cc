@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/io.h"
+#include "base/threads.h"
 #include "base/log.h"
 #include "boot/api/api.h"
 #include "boot/controller.h"
@@ -64,7 +65,7 @@ int RunSentry(const boot_api::BootConfig& cfg, const oci::Spec& spec, UniqueFd d
   }
   UniqueFd done(eventfd(0, EFD_CLOEXEC));
   int code = 0;
-  std::thread waiter([&] {
+  std::thread waiter = NamedThread("root-waiter", [&] {
     code = (*mgr)->WaitRootExit();
     uint64_t one = 1;
     (void)!write(done.get(), &one, sizeof one);
@@ -131,14 +132,14 @@ int BootMain(int config_fd) {
     SyncError(cfg.sync_fd, msg);
     return 1;
   };
-  int task_dir = -1;
   int devpts_dir = -1;
-  if (Status st = IsolateSandbox(cfg, &task_dir, &devpts_dir); !st.ok()) return fail(st.error().ToString());
+  if (Status st = IsolateSandbox(cfg, &devpts_dir); !st.ok()) return fail(st.error().ToString());
 
   // Orphans of the containers come to us, not to the host's init.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   prctl(PR_SET_NAME, "stockade-boot");
-  InstallStackDumper(task_dir);
+  static ThreadRegistration main_thread("boot-main");
+  InstallStackDumper();
   sigset_t sigs;
   sigemptyset(&sigs);
   for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) {
@@ -172,7 +173,7 @@ int BootMain(int config_fd) {
   {
     // Drive the loop's queue inline: the RunOnLoop inside CreateContainer needs a loop.
     std::atomic<bool> done{false};
-    std::thread creator([&] {
+    std::thread creator = NamedThread("creator", [&] {
       created = sup.CreateContainer(std::move(root));
       done = true;
       sup.Wake();

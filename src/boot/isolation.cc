@@ -13,16 +13,6 @@
 namespace stockade::boot {
 namespace {
 
-// Our threads as numbered in our own PID namespace: a procfs of that namespace, mounted only
-// long enough to open the directory. Best effort: -1 if procfs may not be mounted here.
-int OpenOwnTaskDir() {
-  const char* dir = "/proc";
-  if (mount("proc", dir, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return -1;
-  int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  umount2(dir, MNT_DETACH);
-  return fd;
-}
-
 // A devpts instance of our own for the container's terminals, kept only as a
 // directory FD: mounted, opened and detached again, so it is in no directory
 // of ours and no pty of the host's is reachable. -1 if devpts cannot be
@@ -53,12 +43,11 @@ Status ChrootEmpty(int* devpts_dir) {
 
 }  // namespace
 
-Status IsolateSandbox(const boot_api::BootConfig& cfg, int* task_dir, int* devpts_dir) {
+Status IsolateSandbox(const boot_api::BootConfig& cfg, int* devpts_dir) {
   // The namespaces (user as nobody, mount, IPC, UTS, PID, and net for --network=none) were
   // made by the launcher: it can write our ID maps, and only a process born into a PID
   // namespace can have threads there.
   if (cfg.chroot_empty) {
-    *task_dir = OpenOwnTaskDir();
     TRY(ChrootEmpty(devpts_dir));
   }
   return Ok();

@@ -10,8 +10,8 @@
 namespace stockade::boot {
 
 // Applies the isolation the config asks for, in the calling (single-threaded) process.
-// *task_dir receives a directory FD of our own threads (see stacks.h), and *devpts_dir one of
-// a devpts instance private to the sandbox (the Sentry's terminals); each stays -1 if not made.
-Status IsolateSandbox(const boot_api::BootConfig& cfg, int* task_dir, int* devpts_dir);
+// *devpts_dir receives a directory FD of a devpts instance private to the sandbox (the
+// Sentry's terminals), or stays -1. It is the only directory the sandbox holds.
+Status IsolateSandbox(const boot_api::BootConfig& cfg, int* devpts_dir);
 
 }  // namespace stockade::boot

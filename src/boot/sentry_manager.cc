@@ -1,5 +1,8 @@
 #include "boot/sentry_manager.h"
 
+#include "sentry/fsimpl/gofer/gofer_fs.h"
+#include "sentry/fsimpl/overlay/overlay_fs.h"
+
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/sysmacros.h>
@@ -27,6 +30,18 @@ using sentry::kernel::ThreadGroup;
 namespace {
 
 constexpr long kSysfsMagic = 0x62656572;
+
+// The container's "/": the gofer's rootfs, under an in-memory upper layer
+// when the CLI asked for the memory overlay (then the gofer serves it
+// read-only).
+Result<std::shared_ptr<sentry::vfs::Filesystem>> RootFs(std::shared_ptr<sentry::fsimpl::GoferClient> gofer,
+                                                        const boot_api::GoferMount& gm) {
+  auto lower = std::make_shared<sentry::fsimpl::GoferFs>(std::move(gofer), gm.readonly || gm.overlay);
+  if (!gm.overlay) return std::shared_ptr<sentry::vfs::Filesystem>(lower);
+  auto upper = std::make_shared<sentry::vfs::TmpFs>(makedev(0, 28), 0755);
+  ASSIGN_OR_RETURN(auto overlay, sentry::fsimpl::OverlayFs::Create(std::move(upper), std::move(lower), makedev(0, 29)));
+  return std::shared_ptr<sentry::vfs::Filesystem>(std::move(overlay));
+}
 
 // /dev as the Sentry serves it: the devices that need no host access, and
 // the terminals of the sandbox's own devpts (if any). /dev/tty is the
@@ -102,8 +117,14 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
   }
   m->root_id_ = cfg.id;
   m->spec_ = spec;
-  if (cfg.rootfs_fd < 0) return Error(EINVAL, "the sandbox was given no rootfs FD");
-  UniqueFd rootfs(cfg.rootfs_fd);
+  if (cfg.gofer_mounts.empty() || cfg.gofer_mounts[0].destination != "/" || cfg.gofer_mounts[0].fd < 0) {
+    return Error(EINVAL, "the sandbox was given no gofer for its rootfs");
+  }
+  // Owned from here on, whatever fails below.
+  std::vector<std::shared_ptr<sentry::fsimpl::GoferClient>> gofers;
+  for (const auto& gm : cfg.gofer_mounts) {
+    gofers.push_back(std::make_shared<sentry::fsimpl::GoferClient>(UniqueFd(gm.fd)));
+  }
   ASSIGN_OR_RETURN(m->mf_, sentry::mm::MemoryFile::Create(platform::kMaxMemoryFileSize));
   if (cfg.platform != "ptrace") return Error(ENOTSUP, "platform \"" + cfg.platform + "\" is not available yet; use ptrace or native");
   ASSIGN_OR_RETURN(m->platform_, platform::ptrace::NewPtracePlatform(m->mf_->fd()));
@@ -122,22 +143,26 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
   sentry::syscalls::RegisterAllSyscalls(*m->kernel_);
 
   auto& mounts = m->kernel_->mounts();
-  bool ro = spec.root && spec.root->readonly;
-  mounts.Add("/", std::make_shared<sentry::vfs::HostFs>(std::move(rootfs), ro));
+  ASSIGN_OR_RETURN(auto rootfs, RootFs(gofers[0], cfg.gofer_mounts[0]));
+  mounts.Add("/", std::move(rootfs));
   mounts.Add("/dev", MakeDevFs(m->devpts_, &m->console_index_));
   if (m->devpts_) mounts.Add("/dev/pts", m->devpts_);
   mounts.Add("/tmp", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 30), 01777));
   mounts.Add("/proc", std::make_shared<sentry::fsimpl::ProcFs>(m->kernel_.get()));
   mounts.Add("/sys", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 32), 0555, kSysfsMagic));
-  // The spec's tmpfs mounts (e.g. /dev/shm, /run) become Sentry tmpfs;
-  // bind mounts need the gofer (a later issue) and are left out for now.
+  // The spec's tmpfs mounts (e.g. /dev/shm, /run) become Sentry tmpfs.
   dev_t next = makedev(0, 40);
   for (const auto& mt : spec.mounts) {
     if (mt.type == "tmpfs" && mt.destination != "/dev" && mt.destination != "/tmp") {
       mounts.Add(sentry::vfs::CleanPath("/", mt.destination), std::make_shared<sentry::vfs::TmpFs>(next++, 01777));
-    } else if (mt.type == "bind" || mt.type.empty()) {
-      LOG_DEBUG("sentry: bind mount %s not supported yet, skipped", mt.destination.c_str());
     }
+  }
+  // Bind mounts are served by the gofer, in the spec's order (a later one
+  // on the same point wins, as on Linux).
+  for (size_t i = 1; i < cfg.gofer_mounts.size(); ++i) {
+    const auto& gm = cfg.gofer_mounts[i];
+    mounts.Add(sentry::vfs::CleanPath("/", gm.destination),
+               std::make_shared<sentry::fsimpl::GoferFs>(gofers[i], gm.readonly));
   }
   return m;
 }

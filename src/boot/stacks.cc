@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "base/io.h"
+#include "base/threads.h"
 
 namespace stockade::boot {
 namespace {
@@ -22,7 +22,6 @@ constexpr int kMaxFrames = 64;
 std::mutex g_dump_mu;
 void* g_frames[kMaxFrames];
 std::atomic<int> g_nframes{-1};
-int g_task_dir = -1;
 
 int StackSignal() { return SIGRTMIN + 3; }
 
@@ -34,8 +33,7 @@ void Handler(int) {
 
 }  // namespace
 
-void InstallStackDumper(int task_dir) {
-  g_task_dir = task_dir;
+void InstallStackDumper() {
   void* warm[2];
   backtrace(warm, 2);  // loads libgcc now, not inside the handler
   struct sigaction sa {};
@@ -48,26 +46,10 @@ void InstallStackDumper(int task_dir) {
 std::string DumpAllStacks() {
   std::lock_guard<std::mutex> l(g_dump_mu);
   std::string out;
-  int dirfd = g_task_dir >= 0 ? fcntl(g_task_dir, F_DUPFD_CLOEXEC, 0)
-                              : open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR* d = dirfd >= 0 ? fdopendir(dirfd) : nullptr;
-  if (d == nullptr) return "cannot list threads\n";
-  rewinddir(d);
-  std::vector<pid_t> tids;
-  while (struct dirent* e = readdir(d)) {
-    if (e->d_name[0] != '.') tids.push_back(atoi(e->d_name));
-  }
   pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
-  for (pid_t tid : tids) {
-    std::string name = "?";
-    int cfd = openat(dirfd, (std::to_string(tid) + "/comm").c_str(), O_RDONLY | O_CLOEXEC);
-    if (cfd >= 0) {
-      auto comm = ReadAll(cfd, 256);
-      if (comm.ok()) name = *comm;
-      close(cfd);
-    }
-    if (!name.empty() && name.back() == '\n') name.pop_back();
-    out += "thread " + std::to_string(tid) + " (" + name + "):\n";
+  for (const ThreadInfo& t : RegisteredThreads()) {
+    const pid_t tid = t.tid;
+    out += "thread " + std::to_string(tid) + " (" + t.name + "):\n";
     int n = 0;
     if (tid == self) {
       n = backtrace(g_frames, kMaxFrames);
@@ -85,7 +67,6 @@ std::string DumpAllStacks() {
     for (int i = 0; i < n; ++i) out += std::string("  ") + (syms ? syms[i] : "?") + "\n";
     free(syms);
   }
-  closedir(d);
   return out;
 }
 

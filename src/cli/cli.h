@@ -46,6 +46,7 @@ void AddSpec(CLI::App& app, Context& ctx);
 void AddFeatures(CLI::App& app, Context& ctx);
 void AddCheckpointRestore(CLI::App& app, Context& ctx);
 void AddDebug(CLI::App& app, Context& ctx);
+void AddDo(CLI::App& app, Context& ctx);
 
 // Options shared by create and run.
 void AddCreateFlags(CLI::App* sub, runtime::CreateOptions& o);

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "boot/boot.h"
+#include "gofer/config.h"
 #include "cli/cli.h"
 
 namespace stockade::cli {
@@ -17,7 +18,7 @@ constexpr char kVersion[] = "0.1.0";
 // runc (Go's flag package) also accepts long flags with one dash: "-bundle x". Callers use both.
 std::vector<std::string> NormalizeArgs(int argc, char** argv) {
   static const char* kLong[] = {"root", "log", "log-format", "debug", "debug-log", "systemd-cgroup",
-                                "platform", "network", "bundle", "pid-file", "console-socket",
+                                "platform", "network", "overlay", "bundle", "pid-file", "console-socket",
                                 "detach", "force", "all", "format", "process", "tty", "cwd",
                                 "env", "user", "stats", "interval", "resources", "rootless",
                                 "no-pivot", "no-new-keyring", "preserve-fds", "keep", "cap",
@@ -40,17 +41,18 @@ std::vector<std::string> NormalizeArgs(int argc, char** argv) {
   return out;
 }
 
-// `exec ID CMD ARGS...`: everything after the container ID belongs to the command, flags
-// included, so we split there ourselves (runc stops flag parsing at the first positional).
-// Returns the command part and truncates `args` after the ID.
+// `exec ID CMD ARGS...` and `do CMD ARGS...`: everything after the container ID (exec) or
+// after do's own flags belongs to the command, flags included, so we split there ourselves
+// (runc stops flag parsing at the first positional). Returns the command part and truncates
+// `args` before it.
 std::vector<std::string> SplitExecCommand(std::vector<std::string>& args) {
   static const std::set<std::string> kWithValue = {
-      "--root", "--log", "--log-format", "--debug-log", "--platform", "--network", "--criu",
+      "--root", "--log", "--log-format", "--debug-log", "--platform", "--network", "--overlay", "--criu",
       "-p", "--process", "--pid-file", "--console-socket", "--cwd", "-e", "--env", "-u", "--user",
       "-c", "--cap", "--process-label", "--apparmor", "-g", "--additional-gids",
       "--preserve-fds", "--cgroup"};
   size_t i = 1;
-  bool in_exec = false;
+  bool in_exec = false, in_do = false;
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--") {
@@ -62,22 +64,26 @@ std::vector<std::string> SplitExecCommand(std::vector<std::string>& args) {
       if (a.find('=') == std::string::npos && kWithValue.count(a) != 0) ++i;
       continue;
     }
-    if (!in_exec) {
-      if (a != "exec") return {};
-      in_exec = true;
+    if (!in_exec && !in_do) {
+      if (a != "exec" && a != "do") return {};
+      (a == "exec" ? in_exec : in_do) = true;
       continue;
     }
-    break;  // the container ID
+    break;  // exec's container ID, or do's command
   }
-  if (!in_exec || i >= args.size()) return {};
-  std::vector<std::string> cmd(args.begin() + static_cast<long>(i) + 1, args.end());
-  args.resize(i + 1);
+  if (!(in_exec || in_do) || i >= args.size()) return {};
+  size_t first = in_exec ? i + 1 : i;
+  std::vector<std::string> cmd(args.begin() + static_cast<long>(first), args.end());
+  args.resize(first);
   return cmd;
 }
 
 int Main(int argc, char** argv) {
   if (argc >= 4 && strcmp(argv[1], "boot") == 0 && strcmp(argv[2], "--config-fd") == 0) {
     return boot::BootMain(atoi(argv[3]));
+  }
+  if (argc >= 4 && strcmp(argv[1], "gofer") == 0 && strcmp(argv[2], "--config-fd") == 0) {
+    return gofer::GoferMain(atoi(argv[3]));
   }
   Context ctx;
   CLI::App app{"Stockade: a sandboxed OCI container runtime", "stockade"};
@@ -99,6 +105,10 @@ int Main(int argc, char** argv) {
   app.add_flag("--strace", ctx.globals.strace, "log the application's system calls (Sentry platforms)");
   app.add_option("--network", ctx.globals.network, "sandbox, host or none")
       ->check(CLI::IsMember({"sandbox", "host", "none"}));
+  app.add_option("--overlay", ctx.globals.overlay,
+                 "Sentry platforms: memory (the rootfs's changes stay in the sandbox's memory) or none "
+                 "(they reach the host)")
+      ->check(CLI::IsMember({"memory", "none"}));
   bool ignored = false;
   app.add_flag("--rootless", ignored, "accepted for runc compatibility");
   std::string criu;
@@ -121,6 +131,7 @@ int Main(int argc, char** argv) {
   AddFeatures(app, ctx);
   AddCheckpointRestore(app, ctx);
   AddDebug(app, ctx);
+  AddDo(app, ctx);
 
   std::vector<std::string> args = NormalizeArgs(argc, argv);
   ctx.exec_command = SplitExecCommand(args);

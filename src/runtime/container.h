@@ -22,6 +22,9 @@ struct Globals {
   std::string platform = "native";
   std::string network = "sandbox";
   bool strace = false;  // Sentry platforms: log system calls to the debug log
+  // Sentry platforms: "memory" keeps the container's changes to a writable
+  // rootfs in an in-memory upper layer (runsc's default); "none" writes through.
+  std::string overlay = "memory";
 };
 
 struct CreateOptions {

@@ -23,6 +23,7 @@
 #include "runtime/cri.h"
 #include "runtime/forwarding.h"
 #include "runtime/hooks/hooks.h"
+#include "runtime/gofer.h"
 #include "runtime/sandbox.h"
 #include "urpc/unix_socket.h"
 
@@ -194,8 +195,11 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     ASSIGN_OR_RETURN(req.exit_file, OpenFile(c.Path(kExitFile), O_RDWR | O_CREAT | O_TRUNC, 0600));
     req.stdio = stdio;
     if (g.platform != "native") {
-      // The Sentry reaches the rootfs only through this FD (never by path).
-      ASSIGN_OR_RETURN(req.rootfs, OpenFile(s.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
+      // The Sentry reaches the rootfs and bind mounts only through the gofer.
+      ASSIGN_OR_RETURN(Gofer gofer, LaunchGofer(spec, s.rootfs, bundle, g.overlay == "memory", [&cg](pid_t pid) { return cg.AddProcess(pid); }));
+      undo.Add([pid = gofer.pid] { kill(pid, SIGKILL); });
+      req.config.gofer_mounts = gofer.mounts;
+      req.gofer = std::move(gofer.sentry_ends);
       // The application's stubs are the sandbox's children: with the sandbox in the
       // container's cgroup, the spec's limits (pids, memory, CPU) bind them, as in runsc.
       req.on_spawned = [&cg](pid_t pid) { return cg.AddProcess(pid); };

@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "base/io.h"
+#include "oci/parse.h"
 #include "runtime/container_id.h"
 #include "runtime/cri.h"
+#include "runtime/gofer.h"
 #include "runtime/sandbox.h"
 #include "runtime/store.h"
 #include "urpc/client.h"
@@ -173,8 +175,20 @@ TEST_F(TempRoot, SentrySandboxRunsAsNobodyInAnEmptyChroot) {
                      {"root", {{"path", "rootfs"}}}};
   std::string rootfs = root_ + "/rootfs";
   ASSERT_EQ(mkdir(rootfs.c_str(), 0755), 0);
-  req.rootfs = UniqueFd(open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  ASSERT_TRUE(req.rootfs.valid());
+  auto spec = oci::ParseSpec(req.config.spec.dump());
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  auto gofer = LaunchGofer(*spec, rootfs, root_, true, nullptr, STOCKADE_BIN);
+  ASSERT_TRUE(gofer.ok()) << gofer.error().ToString();
+  req.config.gofer_mounts = gofer->mounts;
+  req.gofer = std::move(gofer->sentry_ends);
+  // The gofer: confined before it serves (its own seccomp filter, no new
+  // privileges, chrooted into the rootfs, only file capabilities).
+  EXPECT_EQ(ProcField(gofer->pid, "Seccomp"), "\t2");
+  EXPECT_EQ(ProcField(gofer->pid, "NoNewPrivs"), "\t1");
+  EXPECT_EQ(ProcField(gofer->pid, "CapEff"), "\t000000000000001f");
+  char groot[PATH_MAX] = {};
+  ASSERT_GT(readlink(("/proc/" + std::to_string(gofer->pid) + "/root").c_str(), groot, sizeof groot - 1), 0);
+  EXPECT_EQ(std::string(groot), rootfs);
   std::string sock = root_ + "/sandbox.sock";
   auto listener = urpc::ListenUnix(sock);
   ASSERT_TRUE(listener.ok());
@@ -209,6 +223,10 @@ TEST_F(TempRoot, SentrySandboxRunsAsNobodyInAnEmptyChroot) {
 
   kill(sb->pid, SIGTERM);
   EXPECT_TRUE(WaitGone(sb->pid, sb->start_time, 5000));
+  // With the sandbox gone, the gofer's sockets close and it exits.
+  int status = 0;
+  EXPECT_EQ(waitpid(gofer->pid, &status, 0), gofer->pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 }  // namespace

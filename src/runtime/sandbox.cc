@@ -94,7 +94,9 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
   cfg.exit_fd = donate(req.exit_file.get());
   cfg.stdio_fds.clear();
   for (int fd : req.stdio) cfg.stdio_fds.push_back(donate(fd));
-  cfg.rootfs_fd = donate(req.rootfs.get());
+  for (size_t i = 0; i < req.gofer.size() && i < cfg.gofer_mounts.size(); ++i) {
+    cfg.gofer_mounts[i].fd = donate(req.gofer[i].get());
+  }
   cfg.log_fd = donate(log::MainFd());
   cfg.debug_log_fd = req.debug_log ? donate(req.debug_log.get())
                                    : cfg.debug_log_dir.empty() ? donate(log::DebugFd()) : -1;
@@ -156,6 +158,9 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
     _exit(127);
   }
   sync.second.reset();
+  // The Sentry's ends of the gofer sockets are the sandbox's alone now: while we
+  // hold a copy, the gofer would not see the sandbox go away.
+  req.gofer.clear();
   Sandbox sb{pid, ProcessStartTime(pid).value_or(0)};
   auto kill_it = [&] {
     kill(pid, SIGKILL);

@@ -20,7 +20,8 @@ struct LaunchRequest {
   UniqueFd control_socket;      // listening
   UniqueFd exit_file;
   std::vector<int> stdio;       // borrowed; none for a terminal (made inside the container)
-  UniqueFd rootfs;              // Sentry platforms: the rootfs directory (O_PATH)
+  std::vector<UniqueFd> gofer;  // Sentry platforms: the Sentry's ends of the gofer sockets,
+                                // in config.gofer_mounts' order
   UniqueFd debug_log;           // the sandbox's own debug log (default: ours, if any)
   // Runs once the sandbox process exists and before it runs any of its own
   // code (e.g. to put it into the container's cgroup); a failure aborts.

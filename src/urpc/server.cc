@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "base/log.h"
+#include "base/threads.h"
 #include "urpc/transport.h"
 
 namespace stockade::urpc {
@@ -59,7 +60,7 @@ Status Server::Start(UniqueFd listening_socket) {
   if (started_) return Error(EBUSY, "urpc server: already started");
   if (stopping_) return Error(ESHUTDOWN, "urpc server: already stopped");
   try {
-    accept_thread_ = std::thread(&Server::AcceptLoop, this, std::move(listening_socket));
+    accept_thread_ = NamedThread("urpc-accept", &Server::AcceptLoop, this, std::move(listening_socket));
   } catch (const std::system_error& e) {
     return Error(e.code().value(), "urpc server: starting accept thread");
   }
@@ -129,7 +130,7 @@ void Server::AcceptLoop(UniqueFd listener) {
     auto conn = std::make_unique<Connection>();
     conn->fd = std::move(fd);
     try {
-      conn->thread = std::thread(&Server::Serve, this, conn.get());
+      conn->thread = NamedThread("urpc-conn", &Server::Serve, this, conn.get());
     } catch (const std::system_error& e) {
       LOG_WARN("urpc: refusing connection: cannot start thread: %s", e.what());
       continue;

@@ -6,7 +6,11 @@
 # scripts/make-bundle with the default spec from `stockade spec`, changed only so that:
 #   - PROGRAM and every --with FILE are copied to /conformance/ in the rootfs, and
 #     process.args is /conformance/$(basename PROGRAM) ARGS...;
-#   - /tmp is a tmpfs (the default spec's rootfs is read-only);
+#   - /tmp is a tmpfs; the rootfs is writable (under Stockade's default memory overlay on
+#     the Sentry platforms; the bundle is this run's own copy) and has /conformance-rootfs;
+#     a host directory of this run is bind-mounted read-write at /conformance-bind;
+#   - process.env gains STOCKADE_CONFORMANCE_FS_DIRS=/tmp:/conformance-bind:/conformance-rootfs,
+#     the directories file tests run in (test_util.h FsTestDirs), one per file system kind;
 #   - process.env gains STOCKADE_CONFORMANCE_SANDBOX=1, every GTEST_* variable of the caller,
 #     and STOCKADE_CONFORMANCE_SECCOMP_ERRNO=N when the spec's seccomp profile answers
 #     syscalls it does not list with errno N.
@@ -90,24 +94,29 @@ trap 'exit 143' TERM
 
 STOCKADE=$stockade "$make_bundle" "$bundle" "/conformance/$name" "$@" >/dev/null
 
-mkdir -p "$bundle/rootfs/conformance"
+mkdir -p "$bundle/rootfs/conformance" "$bundle/rootfs/conformance-rootfs" "$bundle/rootfs/conformance-bind" \
+  "$work/bind"
+chmod 1777 "$bundle/rootfs/conformance-rootfs" "$work/bind"
 cp "$prog" "$bundle/rootfs/conformance/$name"
 for f in "${withs[@]}"; do
   cp "$f" "$bundle/rootfs/conformance/$(basename "$f")"
 done
 
-env_args=(STOCKADE_CONFORMANCE_SANDBOX=1)
+env_args=(STOCKADE_CONFORMANCE_SANDBOX=1 STOCKADE_CONFORMANCE_FS_DIRS=/tmp:/conformance-bind:/conformance-rootfs)
 while IFS= read -r var; do
   env_args+=("$var=${!var}")
 done < <(compgen -e | grep -E '^GTEST_' || true)
 env_json=$(jq -cn '$ARGS.positional' --args -- "${env_args[@]}")
-jq --argjson extra "$env_json" '
+jq --argjson extra "$env_json" --arg bind "$work/bind" '
   .process.env += $extra
+  | .root.readonly = false
   | .process.env += (if (.linux.seccomp.defaultAction // "") == "SCMP_ACT_ERRNO"
                      then ["STOCKADE_CONFORMANCE_SECCOMP_ERRNO=\(.linux.seccomp.defaultErrnoRet // 1)"]
                      else [] end)
   | .mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
-                 "options": ["nosuid", "nodev", "mode=1777", "size=262144k"]}]
+                 "options": ["nosuid", "nodev", "mode=1777", "size=262144k"]},
+                {"destination": "/conformance-bind", "type": "bind", "source": $bind,
+                 "options": ["rbind", "rw"]}]
 ' "$bundle/config.json" >"$bundle/config.json.new"
 mv -f "$bundle/config.json.new" "$bundle/config.json"
 

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/capability.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -46,6 +47,66 @@ inline const bool kNoCoreDumps = [] {
 inline bool InSandbox() {
   const char* v = getenv("STOCKADE_CONFORMANCE_SANDBOX");
   return v != nullptr && strcmp(v, "1") == 0;
+}
+
+// The directories file tests run in, one per kind of file system: natively /tmp (or
+// $STOCKADE_CONFORMANCE_FS_DIRS); in a sandbox run_in_sandbox.sh sets /tmp (tmpfs),
+// /conformance-bind (a host directory bind-mounted read-write: the gofer on the Sentry) and
+// /conformance-rootfs (in the writable rootfs: the memory overlay on the Sentry).
+inline std::vector<std::string> FsTestDirs() {
+  const char* v = getenv("STOCKADE_CONFORMANCE_FS_DIRS");
+  std::string list = v != nullptr && *v != '\0' ? v : "/tmp";
+  std::vector<std::string> dirs;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(':', start);
+    if (end == std::string::npos) end = list.size();
+    if (end > start) dirs.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return dirs;
+}
+
+// A fresh directory under `base`, removed with everything in it when the object goes.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& base) {
+    std::string tmpl = base + "/conf-XXXXXX";
+    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+  }
+  ~ScratchDir() {
+    if (path_.empty()) return;
+    // Depth first, not following symlinks (the tests run as root, so modes do not stop it).
+    nftw(path_.c_str(), [](const char* p, const struct stat* st, int type, struct FTW*) {
+      if (type == FTW_DP) {
+        rmdir(p);
+      } else {
+        unlink(p);
+      }
+      (void)st;
+      return 0;
+    }, 64, FTW_DEPTH | FTW_PHYS);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  bool ok() const { return !path_.empty(); }
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// gtest parameter names for FsTestDirs(): "/conformance-bind" -> "conformance_bind".
+inline std::string FsDirName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n;
+  for (char c : info.param) {
+    if (isalnum(static_cast<unsigned char>(c))) n += c;
+    else if (!n.empty() && n.back() != '_') n += '_';
+  }
+  while (!n.empty() && n.back() == '_') n.pop_back();
+  while (!n.empty() && n.front() == '_') n.erase(n.begin());
+  return n.empty() ? "root" : n;
 }
 
 // In a forked child gtest assertions are useless; CHILD_CHECK prints and exits 1.

@@ -35,6 +35,15 @@ inline constexpr char kLoggingChange[] = "Logging.Change";
 // Signal delivery modes, as runsc's SignalDeliveryMode.
 enum SignalMode : int { kDeliverToProcess = 0, kDeliverToAllProcesses = 1, kDeliverToForegroundProcessGroup = 2 };
 
+// A file system the gofer serves, as the Sentry mounts it.
+struct GoferMount {
+  std::string destination;  // "/" for the rootfs
+  int fd = -1;              // the Sentry's end of its gofer socket (a donated FD number)
+  bool readonly = false;     // as the container sees it
+  bool overlay = false;      // served read-only under an in-memory upper layer
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GoferMount, destination, fd, readonly, overlay)
+
 // Written by the CLI into a sealed memfd donated to `stockade boot --config-fd N`.
 struct BootConfig {
   std::string id;          // the root container's ID (also the sandbox ID)
@@ -51,7 +60,7 @@ struct BootConfig {
   int sync_fd = -1;        // start-sync pipe (write end)
   int exit_fd = -1;        // exit-status file, written before boot exits
   std::vector<int> stdio_fds;  // 0,1,2 (+ preserved); none for a terminal, made inside
-  int rootfs_fd = -1;          // Sentry platforms: the rootfs directory, until the gofer serves it
+  std::vector<GoferMount> gofer_mounts;  // Sentry platforms: the rootfs first, then bind mounts
   bool strace = false;         // Sentry platforms: log every system call (--strace)
   int log_fd = -1;
   int debug_log_fd = -1;
@@ -69,7 +78,7 @@ struct BootConfig {
 // defaults above. Only our own CLI writes this, for the same binary's `boot`.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootConfig, id, bundle, rootfs, spec, platform, network,
                                                 cgroup, no_pivot, attached, controller_fd, sync_fd,
-                                                exit_fd, stdio_fds, rootfs_fd, strace, log_fd, debug_log_fd,
+                                                exit_fd, stdio_fds, gofer_mounts, strace, log_fd, debug_log_fd,
                                                 debug_log_dir, log_format, debug, userns_nobody,
                                                 chroot_empty, cpus, memory_limit,
                                                 saved_oom_score_adj)

@@ -35,6 +35,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/threads.h"
 #include "platform/ptrace/stub_layout.h"
 #include "platform/ptrace/tracee.h"
 
@@ -54,7 +55,7 @@ class TracerThread {
   // Fails (EAGAIN) when no thread can be made, e.g. at the pids cgroup limit.
   Status Start(std::function<void()> body) {
     try {
-      thread_ = std::thread(std::move(body));
+      thread_ = NamedThread("ptrace-tracer", std::move(body));
     } catch (const std::system_error&) {
       return Error(EAGAIN, "no thread for a ptrace tracer");
     }
@@ -211,7 +212,7 @@ class PtraceAddressSpace : public AddressSpace {
       }
     };
     try {
-      std::thread(reap).detach();
+      NamedThread("ptrace-reaper", reap).detach();
     } catch (const std::system_error&) {
       // No thread to spare: stop the control thread now and leave the zombie
       // to be reaped with the sandbox.

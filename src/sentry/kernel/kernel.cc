@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/threads.h"
 
 namespace stockade::sentry::kernel {
 
@@ -175,7 +176,7 @@ Result<std::unique_ptr<Kernel::ParkedThread>> Kernel::NewTaskThread(std::shared_
   p->go_ = std::make_shared<std::promise<bool>>();
   auto fut = p->go_->get_future();
   try {
-    std::thread([t, fut = std::move(fut)]() mutable {
+    NamedThread("task", [t, fut = std::move(fut)]() mutable {
       if (fut.get()) RunTask(std::move(t));
     }).detach();
   } catch (const std::system_error&) {

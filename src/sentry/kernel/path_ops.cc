@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 
+#include <deque>
+
 #include "sentry/kernel/tty_ops.h"
+#include "sentry/vfs/named_pipe.h"
 
 namespace stockade::sentry::kernel {
 
@@ -18,21 +21,157 @@ Result<std::string> CopyInPath(Task& t, uint64_t addr) {
   return s;
 }
 
-Result<std::string> AbsolutePath(Task& t, int dirfd, const std::string& path, bool allow_empty) {
-  if (path.empty() && !allow_empty) return Error(ENOENT, "");
-  if (!path.empty() && path[0] == '/') return vfs::CleanPath("/", path);
-  std::string base;
+namespace {
+
+constexpr int kMaxSymlinks = 40;  // MAXSYMLINKS
+
+std::string Join(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+// The resolved directory a relative path starts from.
+Result<std::string> BaseDir(Task& t, int dirfd) {
   if (dirfd == AT_FDCWD) {
     std::lock_guard<std::mutex> l(t.fs->mu);
-    base = t.fs->cwd;
-  } else {
-    ASSIGN_OR_RETURN(auto f, FileFor(t, dirfd));
-    if (path.empty()) return f->path;
-    ASSIGN_OR_RETURN(struct stat st, f->Stat());
-    if (!S_ISDIR(st.st_mode)) return Error(ENOTDIR, "");
-    base = f->path;
+    return t.fs->cwd;
   }
-  return vfs::CleanPath(base, path);
+  ASSIGN_OR_RETURN(auto f, FileFor(t, dirfd));
+  ASSIGN_OR_RETURN(struct stat st, f->Stat());
+  if (!S_ISDIR(st.st_mode)) return Error(ENOTDIR, "");
+  return f->path;
+}
+
+}  // namespace
+
+Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow_last, bool allow_empty) {
+  if (path.empty() && !allow_empty) return Error(ENOENT, "");
+  Walked w;
+  std::string cur;
+  if (!path.empty() && path[0] == '/') {
+    cur = "/";
+  } else if (path.empty() && dirfd != AT_FDCWD) {
+    // The file itself, whatever it is (AT_EMPTY_PATH).
+    ASSIGN_OR_RETURN(auto f, FileFor(t, dirfd));
+    if (f->path.empty() || f->path[0] != '/') return Error(ENOENT, "");  // e.g. a pipe's "pipe:[N]"
+    cur = f->path;
+  } else {
+    ASSIGN_OR_RETURN(cur, BaseDir(t, dirfd));
+  }
+  // A trailing slash (or "/." and the like) makes the last component a directory, followed.
+  bool want_dir = !path.empty() && (path.back() == '/' || vfs::PathComponents(path).empty() ||
+                                    vfs::PathComponents(path).back() == "." ||
+                                    vfs::PathComponents(path).back() == "..");
+  if (want_dir) follow_last = true;
+  std::deque<std::string> todo;
+  for (auto& c : vfs::PathComponents(path)) todo.push_back(std::move(c));
+  auto& mounts = t.kernel->mounts();
+  bool known = false;  // whether w.st is cur's
+  int links = 0;
+  while (!todo.empty()) {
+    if (todo.front() == "." || todo.front() == "..") {
+      if (known && !S_ISDIR(w.st.st_mode)) return Error(ENOTDIR, "");
+      if (todo.front() == "..") cur = vfs::SplitPath(cur).first;
+      todo.pop_front();
+      known = false;
+      continue;
+    }
+    // The longest run of plain names that stays inside one mount; a mount
+    // point entered is a step of its own (its root exists by definition).
+    std::vector<std::string> run;
+    std::string end = cur;
+    while (!todo.empty() && todo.front() != "." && todo.front() != "..") {
+      std::string next = Join(end, todo.front());
+      if (mounts.IsMountPoint(next)) break;
+      run.push_back(todo.front());
+      todo.pop_front();
+      end = std::move(next);
+    }
+    if (run.empty()) {
+      if (known && !S_ISDIR(w.st.st_mode)) return Error(ENOTDIR, "");
+      cur = Join(cur, todo.front());
+      todo.pop_front();
+      known = false;
+      continue;
+    }
+    auto [fs, rel] = mounts.Resolve(cur);
+    if (!fs) return Error(ENOENT, "");
+    ASSIGN_OR_RETURN(vfs::FsWalk r, fs->Walk(rel, run));
+    std::string reached = cur;
+    for (size_t i = 0; i < r.walked && i < run.size(); ++i) reached = Join(reached, run[i]);
+    bool last = todo.empty();
+    switch (r.stop) {
+      case 0:
+        cur = std::move(reached);
+        w.st = r.st;
+        known = true;
+        break;
+      case ENOENT: {
+        if (r.walked + 1 != run.size() || !last) return Error(ENOENT, "");
+        w.abs = Join(reached, run.back());
+        auto m = mounts.Resolve(w.abs);
+        w.fs = m.first;
+        w.rel = m.second;
+        w.exists = false;
+        return w;
+      }
+      case ELOOP: {
+        if (r.walked >= run.size()) return Error(EIO, "");
+        bool final_link = r.walked + 1 == run.size() && last;
+        std::string link = Join(reached, run[r.walked]);
+        if (final_link && (!follow_last || fs->NamesOpenedFiles())) {
+          // Not followed; or a procfs "magic" link, which the file system
+          // itself follows to the open file it stands for.
+          cur = std::move(link);
+          if (follow_last) {
+            auto [lfs, lrel] = mounts.Resolve(cur);
+            ASSIGN_OR_RETURN(w.st, lfs->Stat(lrel, true));
+          } else {
+            w.st = r.st;
+          }
+          known = true;
+          break;
+        }
+        if (++links > kMaxSymlinks) return Error(ELOOP, "");
+        if (r.target.empty()) return Error(ENOENT, "");
+        for (size_t i = run.size(); i-- > r.walked + 1;) todo.push_front(run[i]);
+        auto parts = vfs::PathComponents(r.target);
+        // A target ending in "/" must be a directory: keep that through a "." step.
+        if (r.target.back() == '/' && !parts.empty() && (r.walked + 1 != run.size() || last)) {
+          todo.insert(todo.begin(), ".");
+        }
+        for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_front(*it);
+        cur = r.target[0] == '/' ? "/" : std::move(reached);
+        known = false;
+        break;
+      }
+      case ENOTDIR:
+        return Error(ENOTDIR, "");
+      default:
+        return Error(EIO, "");
+    }
+  }
+  auto [fs, rel] = mounts.Resolve(cur);
+  if (!fs) return Error(ENOENT, "");
+  if (!known) {
+    ASSIGN_OR_RETURN(vfs::FsWalk r, fs->Walk(rel, {}));
+    w.st = r.st;
+  }
+  if (want_dir && !S_ISDIR(w.st.st_mode)) return Error(ENOTDIR, "");
+  w.abs = std::move(cur);
+  w.fs = fs;
+  w.rel = rel;
+  w.exists = true;
+  return w;
+}
+
+Result<std::string> AbsolutePath(Task& t, int dirfd, const std::string& path, bool allow_empty) {
+  if (path.empty() && !allow_empty) return Error(ENOENT, "");
+  if (path.empty() && dirfd != AT_FDCWD) {
+    ASSIGN_OR_RETURN(auto f, FileFor(t, dirfd));
+    return f->path;
+  }
+  ASSIGN_OR_RETURN(Walked w, WalkPath(t, dirfd, path, false, allow_empty));
+  return w.abs;
 }
 
 std::pair<std::shared_ptr<vfs::Filesystem>, std::string> ResolveMount(Task& t, const std::string& abs) {
@@ -40,9 +179,18 @@ std::pair<std::shared_ptr<vfs::Filesystem>, std::string> ResolveMount(Task& t, c
 }
 
 Result<std::shared_ptr<vfs::File>> OpenAt(Task& t, int dirfd, const std::string& path, int flags, mode_t mode) {
-  ASSIGN_OR_RETURN(std::string abs, AbsolutePath(t, dirfd, path));
-  auto [fs, rel] = ResolveMount(t, abs);
-  if (!fs) return Error(ENOENT, "");
+  ASSIGN_OR_RETURN(Walked w, WalkPath(t, dirfd, path, !(flags & O_NOFOLLOW)));
+  if (!w.fs) return Error(ENOENT, "");
+  if (w.exists && !(flags & O_PATH)) {
+    // FIFOs and sockets are the Sentry's own objects whatever file system
+    // holds their names (the gofer never opens them).
+    if (S_ISFIFO(w.st.st_mode)) {
+      ASSIGN_OR_RETURN(auto f, vfs::OpenNamedPipe(t, w.st, flags));
+      f->path = w.abs;
+      return f;
+    }
+    if (S_ISSOCK(w.st.st_mode)) return Error(ENXIO, "");
+  }
   vfs::OpenRequest req;
   req.flags = flags;
   {
@@ -51,11 +199,11 @@ Result<std::shared_ptr<vfs::File>> OpenAt(Task& t, int dirfd, const std::string&
   }
   req.uid = t.creds().fsuid;
   req.gid = t.creds().fsgid;
-  ASSIGN_OR_RETURN(auto f, fs->Open(rel, req));
+  ASSIGN_OR_RETURN(auto f, w.fs->Open(w.rel, req));
   if (dynamic_cast<vfs::ControllingTtyRef*>(f.get())) {
     ASSIGN_OR_RETURN(f, OpenControllingTty(t, flags));
   }
-  if (!fs->NamesOpenedFiles()) f->path = abs;
+  if (!w.fs->NamesOpenedFiles()) f->path = w.abs;
   return f;
 }
 
@@ -65,13 +213,9 @@ Result<struct stat> StatAt(Task& t, int dirfd, const std::string& path, bool fol
     ASSIGN_OR_RETURN(auto f, FileFor(t, dirfd));
     return f->Stat();
   }
-  ASSIGN_OR_RETURN(std::string abs, AbsolutePath(t, dirfd, path));
-  auto [fs, rel] = ResolveMount(t, abs);
-  if (!fs) return Error(ENOENT, "");
-  // A trailing slash demands a directory.
-  ASSIGN_OR_RETURN(struct stat st, fs->Stat(rel, follow || path.back() == '/'));
-  if (path.back() == '/' && !S_ISDIR(st.st_mode)) return Error(ENOTDIR, "");
-  return st;
+  ASSIGN_OR_RETURN(Walked w, WalkPath(t, dirfd, path, follow));
+  if (!w.exists) return Error(ENOENT, "");
+  return w.st;
 }
 
 }  // namespace stockade::sentry::kernel

@@ -10,9 +10,26 @@
 
 namespace stockade::sentry::kernel {
 
-// The clean absolute container path for (dirfd, path), as *at calls take
-// them. ENOENT for an empty path (unless allow_empty: then dirfd's own path),
-// EBADF/ENOTDIR for a bad dirfd.
+// The result of a path walk: where (dirfd, path) leads.
+struct Walked {
+  std::string abs;  // clean absolute container path; no symlink in it but
+                    // (when not followed) the last component
+  std::shared_ptr<vfs::Filesystem> fs;  // the mount holding abs
+  std::string rel;                      // abs inside fs
+  bool exists = false;                  // whether the last component exists
+  struct stat st {};                    // its attributes (not following it) when it exists
+};
+
+// Resolves (dirfd, path) as Linux's namei does: component by component
+// through the mount table, ".." taken physically, each symlink's target
+// walked in its place (at most 40), the last one only with follow_last. A
+// missing last component is not an error (exists = false); a missing or
+// non-directory intermediate one is (ENOENT, ENOTDIR). ENOENT for an empty
+// path unless allow_empty (then dirfd itself); EBADF/ENOTDIR for a bad dirfd.
+Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow_last, bool allow_empty = false);
+
+// WalkPath's path without following the last component, as the *at calls
+// that act on a name (unlink, rename, mkdir, ...) want it.
 Result<std::string> AbsolutePath(Task& t, int dirfd, const std::string& path, bool allow_empty = false);
 
 // The file system and in-fs path for a clean absolute path.

@@ -4,6 +4,35 @@
 
 namespace stockade::sentry::vfs {
 
+Result<FsWalk> Filesystem::Walk(const std::string& dir, const std::vector<std::string>& comps) {
+  FsWalk w;
+  std::string path = dir;
+  ASSIGN_OR_RETURN(w.st, Stat(path, false));
+  for (size_t i = 0; i < comps.size(); ++i) {
+    if (!S_ISDIR(w.st.st_mode)) {
+      w.stop = ENOTDIR;
+      return w;
+    }
+    std::string next = path == "/" ? "/" + comps[i] : path + "/" + comps[i];
+    auto st = Stat(next, false);
+    if (!st.ok()) {
+      if (st.error().code() != ENOENT) return st.error();
+      w.stop = ENOENT;
+      return w;
+    }
+    if (S_ISLNK(st->st_mode)) {
+      w.stop = ELOOP;
+      w.st = *st;
+      ASSIGN_OR_RETURN(w.target, ReadLink(next));
+      return w;
+    }
+    w.st = *st;
+    w.walked = i + 1;
+    path = std::move(next);
+  }
+  return w;
+}
+
 void MountTable::Add(std::string point, std::shared_ptr<Filesystem> fs) {
   std::lock_guard<std::mutex> l(mu_);
   std::erase_if(mounts_, [&](const Mount& m) { return m.point == point; });

@@ -25,8 +25,22 @@ struct OpenRequest {
   gid_t gid = 0;
 };
 
+// One step of a path walk inside a file system (see Filesystem::Walk).
+struct FsWalk {
+  size_t walked = 0;  // leading components that exist and are not symlinks
+  int stop = 0;       // 0, or why the walk ended early: ENOENT, ELOOP (a symlink), ENOTDIR
+  struct stat st {};  // the last walked component's (stop 0), the missing one's parent's
+                      // (ENOENT), the symlink's own (ELOOP) or the non-directory's (ENOTDIR)
+  std::string target;  // the symlink's target (ELOOP)
+};
+
 class Filesystem {
  public:
+  // Walks `comps` below the directory `dir` (clean, in this file system)
+  // without following any symlink: the kernel's path walk resolves links
+  // itself, so that they can lead into other mounts. The default takes one
+  // Stat per component; remote file systems do it in one round trip.
+  virtual Result<FsWalk> Walk(const std::string& dir, const std::vector<std::string>& comps);
   virtual ~Filesystem() = default;
   virtual Result<std::shared_ptr<File>> Open(const std::string& path, const OpenRequest& req) = 0;
   virtual Result<struct stat> Stat(const std::string& path, bool follow) = 0;

@@ -26,6 +26,10 @@ class Pipe {
   WaitQueue writeq;  // writers wait for room or readers gone
   std::atomic<uint64_t> gen{0};  // bumped on every change (edge-triggered epoll)
   uint64_t ino;
+  // Opens so far of each end, for a FIFO's open to see a peer that came and
+  // went while it waited (Linux's r_counter and w_counter).
+  uint64_t read_opens = 0;
+  uint64_t write_opens = 0;
   // Wakes the queues after a change.
   void Changed(bool readers, bool writers) {
     gen++;

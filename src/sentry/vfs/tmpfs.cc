@@ -416,6 +416,10 @@ Status TmpFs::Rename(const std::string& from, const std::string& to, unsigned fl
   if (flags & kExchange) {
     if (dst == b.first->children.end()) return Error(ENOENT, "");
     std::swap(src->second, dst->second);
+    // Each directory now hangs under the other's old parent.
+    if (S_ISDIR(src->second->mode)) src->second->parent = a.first;
+    if (S_ISDIR(dst->second->mode)) dst->second->parent = b.first;
+    src->second->ctime = dst->second->ctime = Now();
     return Ok();
   }
   if (dst != b.first->children.end()) {

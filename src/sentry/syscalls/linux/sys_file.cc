@@ -178,52 +178,21 @@ struct Resolved {
   std::string rel;
 };
 
-Result<Resolved> Resolve(Task& t, int dirfd, const std::string& path, bool allow_empty = false) {
-  ASSIGN_OR_RETURN(std::string abs, kernel::AbsolutePath(t, dirfd, path, allow_empty));
-  if (abs.empty() || abs[0] != '/') return Error(ENOENT, "");  // e.g. a pipe's "pipe:[N]"
-  auto [fs, rel] = kernel::ResolveMount(t, abs);
-  if (!fs) return Error(ENOENT, "");
-  return Resolved{std::move(abs), std::move(fs), std::move(rel)};
+// (dirfd, path) walked as namei does (kernel::WalkPath); the last component
+// followed only with `follow`.
+Result<Resolved> Resolve(Task& t, int dirfd, const std::string& path, bool allow_empty = false, bool follow = false) {
+  ASSIGN_OR_RETURN(kernel::Walked w, kernel::WalkPath(t, dirfd, path, follow, allow_empty));
+  if (!w.fs) return Error(ENOENT, "");
+  return Resolved{std::move(w.abs), std::move(w.fs), std::move(w.rel)};
 }
 
 Result<Resolved> ResolveAbs(Task& t, const std::string& abs) { return Resolve(t, AT_FDCWD, abs); }
 
-// Resolves the symlinks of a clean absolute container path component by
-// component through the mount table (so a link may lead into another mount),
-// with ".." taken physically after each link, as Linux's namei does.
+// The path with every symlink resolved, the last one only with follow_last.
 Result<std::string> RealPath(Task& t, const std::string& abs, bool follow_last) {
-  std::deque<std::string> todo;
-  for (auto& c : vfs::PathComponents(abs)) todo.push_back(std::move(c));
-  std::string done = "/";
-  int links = 0;
-  while (!todo.empty()) {
-    std::string c = std::move(todo.front());
-    todo.pop_front();
-    if (c == ".") continue;
-    if (c == "..") {
-      done = vfs::SplitPath(done).first;
-      continue;
-    }
-    std::string next = done;
-    if (next.back() != '/') next.push_back('/');
-    next.append(c);
-    bool last = todo.empty();
-    auto [fs, rel] = kernel::ResolveMount(t, next);
-    if (!fs) return Error(ENOENT, "");
-    ASSIGN_OR_RETURN(struct stat st, fs->Stat(rel, false));
-    if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
-      if (++links > kMaxSymlinks) return Error(ELOOP, "");
-      ASSIGN_OR_RETURN(std::string target, fs->ReadLink(rel));
-      if (target.empty()) return Error(ENOENT, "");
-      if (target[0] == '/') done.assign(1, '/');
-      auto parts = vfs::PathComponents(target);
-      for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_front(*it);
-      continue;
-    }
-    if (!last && !S_ISDIR(st.st_mode)) return Error(ENOTDIR, "");
-    done = std::move(next);
-  }
-  return done;
+  ASSIGN_OR_RETURN(kernel::Walked w, kernel::WalkPath(t, AT_FDCWD, abs, follow_last));
+  if (!w.exists) return Error(ENOENT, "");
+  return w.abs;
 }
 
 // --- Permissions ---------------------------------------------------------------
@@ -757,21 +726,17 @@ int64_t DoOpen(Task& t, int dirfd, uint64_t path_addr, uint64_t flags64, uint64_
   if (resolve & ~uint64_t{0x20}) return -EINVAL;
 
   SYS_ASSIGN(std::string path, CopyPath(t, path_addr));
-  SYS_ASSIGN(std::string abs, kernel::AbsolutePath(t, dirfd, path));
   bool cloexec = flags & O_CLOEXEC;
   int fsflags = flags & ~O_CLOEXEC;
   if (HasTrailingSlash(path)) {
     if (flags & O_CREAT) return -EISDIR;
     fsflags |= O_DIRECTORY;
   }
-
-  if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
-    // O_EXCL does not follow a final symlink: even a dangling one exists
-    // (the file systems follow it unless told O_NOFOLLOW, which would then
-    // show in F_GETFL).
-    auto [fs, rel] = kernel::ResolveMount(t, abs);
-    if (fs && fs->Stat(rel, false).ok()) return -EEXIST;
-  }
+  // O_EXCL does not follow a final symlink: even a dangling one exists.
+  bool excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+  SYS_ASSIGN(kernel::Walked w, kernel::WalkPath(t, dirfd, path, !(flags & O_NOFOLLOW) && !excl));
+  if (excl && w.exists) return -EEXIST;
+  const std::string& abs = w.abs;
 
   std::shared_ptr<vfs::File> f;
   if (flags & kOTmpfileBit) {
@@ -779,21 +744,18 @@ int64_t DoOpen(Task& t, int dirfd, uint64_t path_addr, uint64_t flags64, uint64_
   } else {
     auto c = Creds(t);
     if (!Privileged(c)) {
-      auto [fs, rel] = kernel::ResolveMount(t, abs);
-      if (fs) {
-        auto st = fs->Stat(rel, !(flags & O_NOFOLLOW));
-        if (st.ok()) {
-          // (Writing a directory is EISDIR before any permission check.)
-          bool dir_write = S_ISDIR(st->st_mode) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC));
-          if (!(flags & O_PATH) && !S_ISLNK(st->st_mode) && !dir_write) {
-            int acc = flags & O_ACCMODE;
-            int want = (acc == O_RDONLY ? 4 : acc == O_WRONLY ? 2 : 6) | ((flags & O_TRUNC) ? 2 : 0);
-            if (!((flags & O_CREAT) && (flags & O_EXCL))) SYS_TRY(CheckPerm(c, *st, want));
-          }
-        } else if (st.error().code() == ENOENT && (flags & O_CREAT)) {
-          auto pst = CheckDirWrite(t, c, abs);
-          if (!pst.ok() && pst.error().code() == EACCES) return -EACCES;
+      if (w.exists) {
+        const struct stat& st = w.st;
+        // (Writing a directory is EISDIR before any permission check.)
+        bool dir_write = S_ISDIR(st.st_mode) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC));
+        if (!(flags & O_PATH) && !S_ISLNK(st.st_mode) && !dir_write) {
+          int acc = flags & O_ACCMODE;
+          int want = (acc == O_RDONLY ? 4 : acc == O_WRONLY ? 2 : 6) | ((flags & O_TRUNC) ? 2 : 0);
+          SYS_TRY(CheckPerm(c, st, want));
         }
+      } else if (flags & O_CREAT) {
+        auto pst = CheckDirWrite(t, c, abs);
+        if (!pst.ok() && pst.error().code() == EACCES) return -EACCES;
       }
     }
     SYS_ASSIGN(f, kernel::OpenAt(t, AT_FDCWD, abs, fsflags, mode));
@@ -1201,9 +1163,9 @@ int64_t FaccessatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t mode, uin
   if (mode == F_OK) return 0;
   if (mode & W_OK) {
     // EROFS for writes to files on a read-only mount.
-    auto abs = kernel::AbsolutePath(t, dirfd, path, (fl & AT_EMPTY_PATH) != 0);
-    if (abs.ok() && !abs->empty() && (*abs)[0] == '/') {
-      auto [fs, rel] = kernel::ResolveMount(t, *abs);
+    auto walked = kernel::WalkPath(t, dirfd, path, !(fl & AT_SYMLINK_NOFOLLOW), (fl & AT_EMPTY_PATH) != 0);
+    if (walked.ok()) {
+      auto& fs = walked->fs;
       if (fs && fs->ReadOnly() && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))) {
         return -EROFS;
       }
@@ -1432,7 +1394,7 @@ int64_t FchmodatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t mode, uint
     SYS_TRY(f->Chmod(m));
     return 0;
   }
-  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (fl & AT_EMPTY_PATH) != 0));
+  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (fl & AT_EMPTY_PATH) != 0, follow));
   SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, follow));
   if (S_ISLNK(st.st_mode)) return -EOPNOTSUPP;
   SYS_ASSIGN(mode_t m, ChmodMode(Creds(t), st, static_cast<mode_t>(mode)));
@@ -1478,7 +1440,7 @@ int64_t FchownatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t uid64, uin
     SYS_TRY(f->Chown(uid, gid));
     return 0;
   }
-  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (fl & AT_EMPTY_PATH) != 0));
+  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (fl & AT_EMPTY_PATH) != 0, follow));
   SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, follow));
   SYS_TRY(ChownAllowed(c, st, uid, gid));
   SYS_TRY(r.fs->Chown(r.rel, uid, gid, follow));
@@ -1521,7 +1483,7 @@ int64_t Truncate(Task& t, const SyscallArgs& a) {
   int64_t len = static_cast<int64_t>(a[1]);
   if (len < 0) return -EINVAL;
   SYS_ASSIGN(std::string path, CopyPath(t, a[0]));
-  SYS_ASSIGN(Resolved r, Resolve(t, AT_FDCWD, path));
+  SYS_ASSIGN(Resolved r, Resolve(t, AT_FDCWD, path, false, true));
   SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, true));
   if (S_ISDIR(st.st_mode)) return -EISDIR;
   if (!S_ISREG(st.st_mode)) return -EINVAL;
@@ -1973,7 +1935,7 @@ int64_t Mount(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(std::string target, CopyPath(t, a[1]));
   uint64_t flags = a[3];
   constexpr uint64_t kPropagation = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
-  SYS_ASSIGN(Resolved r, Resolve(t, AT_FDCWD, target));
+  SYS_ASSIGN(Resolved r, Resolve(t, AT_FDCWD, target, false, true));
   SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, true));
   if (flags & kPropagation) return 0;
   if (flags & (MS_REMOUNT | MS_BIND | MS_MOVE)) return -EINVAL;  // not yet: see docs/compatibility.md
@@ -2018,7 +1980,7 @@ bool NsecValid(long nsec) { return nsec == UTIME_NOW || nsec == UTIME_OMIT || (n
 // or write permission (EACCES).
 int64_t ApplyUtimes(Task& t, int dirfd, const std::string& path, const struct timespec* times, int flags) {
   bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
-  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (flags & AT_EMPTY_PATH) != 0 || path.empty()));
+  SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (flags & AT_EMPTY_PATH) != 0 || path.empty(), follow));
   SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, follow));
   if (times && times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT) return 0;
   auto c = Creds(t);

@@ -1,0 +1,81 @@
+#include "gofer/confine.h"
+
+#include <linux/capability.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+
+namespace stockade::gofer {
+namespace {
+
+// What serving files as root needs: ownership of created files, access
+// whatever the files' modes, and chmod/utimes of files it does not own.
+constexpr cap_value_t kKeptCaps[] = {CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID};
+
+Status DropCapabilities() {
+  int last = CAP_LAST_CAP;
+  for (int c = 0; c <= last; ++c) {
+    bool keep = false;
+    for (cap_value_t k : kKeptCaps) keep |= (k == c);
+    if (!keep && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL) {
+      return Error::FromErrno("dropping capability " + std::to_string(c) + " from the bounding set");
+    }
+  }
+  std::unique_ptr<struct _cap_struct, int (*)(void*)> caps(cap_init(), cap_free);
+  if (!caps) return Error::FromErrno("cap_init");
+  int n = static_cast<int>(sizeof kKeptCaps / sizeof kKeptCaps[0]);
+  if (cap_set_flag(caps.get(), CAP_EFFECTIVE, n, kKeptCaps, CAP_SET) != 0 ||
+      cap_set_flag(caps.get(), CAP_PERMITTED, n, kKeptCaps, CAP_SET) != 0) {
+    return Error::FromErrno("cap_set_flag");
+  }
+  if (cap_set_proc(caps.get()) != 0) return Error::FromErrno("dropping capabilities");
+  return Ok();
+}
+
+}  // namespace
+
+Status LoadSeccompAllowlist() {
+  std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(seccomp_init(SCMP_ACT_KILL_PROCESS), seccomp_release);
+  if (!ctx) return Error::Msg("seccomp_init failed");
+  auto add = [&](const char* name, uint32_t action, unsigned argc, const scmp_arg_cmp* args) -> Status {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR) return Error::Msg(std::string("seccomp: unknown system call ") + name);
+    int rc = seccomp_rule_add_array(ctx.get(), action, nr, argc, args);
+    if (rc != 0) return Error(-rc, std::string("seccomp: adding ") + name);
+    return Ok();
+  };
+#define ALLOW(name, reason) TRY(add(#name, SCMP_ACT_ALLOW, 0, nullptr));
+#define DENY_ENOSYS(name, reason) TRY(add(#name, SCMP_ACT_ERRNO(ENOSYS), 0, nullptr));
+#define ALLOW_CLONE_THREAD(reason)                                            \
+  {                                                                           \
+    scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD); \
+    TRY(add("clone", SCMP_ACT_ALLOW, 1, &a));                                 \
+  }
+#include "gofer/seccomp_allowlist.inc"
+#undef ALLOW
+#undef DENY_ENOSYS
+#undef ALLOW_CLONE_THREAD
+  int rc = seccomp_load(ctx.get());
+  if (rc != 0) return Error(-rc, "loading the gofer's seccomp filter");
+  return Ok();
+}
+
+Status Confine(const std::string& rootfs) {
+  if (unshare(CLONE_NEWNS) != 0) return Error::FromErrno("unshare(CLONE_NEWNS)");
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) return Error::FromErrno("making mounts slave");
+  if (chdir(rootfs.c_str()) != 0 || chroot(".") != 0 || chdir("/") != 0) {
+    return Error::FromErrno("chroot into \"" + rootfs + "\"");
+  }
+  umask(0);
+  TRY(DropCapabilities());
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Error::FromErrno("no_new_privs");
+  return LoadSeccompAllowlist();
+}
+
+}  // namespace stockade::gofer
