@@ -36,7 +36,9 @@ constexpr long kSysfsMagic = 0x62656572;
 // read-only).
 Result<std::shared_ptr<sentry::vfs::Filesystem>> RootFs(std::shared_ptr<sentry::fsimpl::GoferClient> gofer,
                                                         const boot_api::GoferMount& gm) {
-  auto lower = std::make_shared<sentry::fsimpl::GoferFs>(std::move(gofer), gm.readonly || gm.overlay);
+  // Read-only to the Sentry either way: its walks and listings can be cached.
+  auto lower = std::make_shared<sentry::fsimpl::GoferFs>(std::move(gofer), gm.readonly || gm.overlay,
+                                                         /*cache_walks=*/true);
   if (!gm.overlay) return std::shared_ptr<sentry::vfs::Filesystem>(lower);
   auto upper = std::make_shared<sentry::vfs::TmpFs>(makedev(0, 28), 0755);
   ASSIGN_OR_RETURN(auto overlay, sentry::fsimpl::OverlayFs::Create(std::move(upper), std::move(lower), makedev(0, 29)));

@@ -27,6 +27,26 @@
 namespace stockade::gofer {
 namespace {
 
+// One reply from a served socket: its bytes in *packet, and a donated FD in
+// *fd (if any; -1 otherwise). Returns recvmsg's result.
+ssize_t RecvReply(int sock, std::string* packet, int* fd) {
+  char buf[kMaxMessage];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {buf, sizeof buf};
+  struct msghdr m {};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+  packet->assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  if (fd != nullptr) {
+    *fd = -1;
+    if (CMSG_FIRSTHDR(&m)) std::memcpy(fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof *fd);
+  }
+  return n;
+}
+
 class GoferServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -302,27 +322,18 @@ TEST_F(GoferServerTest, ServesASeqpacketSocket) {
   std::thread t([&] { EXPECT_TRUE(server_->Serve(sv[1]).ok()); });
   std::string req = EncodeRequest({.op = Op::kOpen, .flags = O_RDONLY, .path = "dir/file"});
   ASSERT_EQ(send(sv[0], req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+  std::string packet;
+  int fd = -1;
+  ASSERT_GT(RecvReply(sv[0], &packet, &fd), 0);
+  EXPECT_TRUE(DecodeReply(packet).ok());
+  ASSERT_GE(fd, 0);
   char buf[kMaxMessage];
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {buf, sizeof buf};
-  struct msghdr m {};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof control;
-  ssize_t n = recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC);
-  ASSERT_GT(n, 0);
-  EXPECT_TRUE(DecodeReply(std::string_view(buf, static_cast<size_t>(n))).ok());
-  struct cmsghdr* c = CMSG_FIRSTHDR(&m);
-  ASSERT_NE(c, nullptr);
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
   EXPECT_EQ(pread(fd, buf, 5, 0), 5);
   close(fd);
   // An over-long packet is refused, and the server goes on.
   std::string huge(kMaxMessage + 100, 'x');
   ASSERT_EQ(send(sv[0], huge.data(), huge.size(), 0), static_cast<ssize_t>(huge.size()));
-  n = recv(sv[0], buf, sizeof buf, 0);
+  ssize_t n = recv(sv[0], buf, sizeof buf, 0);
   auto r = DecodeReply(std::string_view(buf, static_cast<size_t>(n)));
   EXPECT_EQ(r.ok() ? 0 : r.error().code(), EMSGSIZE);
   close(sv[0]);
@@ -349,18 +360,9 @@ TEST_F(GoferServerTest, AllowlistServesAndKillsOnAnythingElse) {
   auto call = [&](const Request& r, int* fd) {
     std::string req = EncodeRequest(r);
     EXPECT_EQ(send(sv[0], req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
-    char buf[kMaxMessage];
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {buf, sizeof buf};
-    struct msghdr m {};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control;
-    m.msg_controllen = sizeof control;
-    ssize_t n = recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC);
-    EXPECT_GT(n, 0);
-    if (fd && CMSG_FIRSTHDR(&m)) std::memcpy(fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof *fd);
-    auto r2 = DecodeReply(std::string_view(buf, n > 0 ? static_cast<size_t>(n) : 0));
+    std::string packet;
+    EXPECT_GT(RecvReply(sv[0], &packet, fd), 0);
+    auto r2 = DecodeReply(packet);
     return r2.ok() ? 0 : r2.error().code();
   };
   int fd = -1;

@@ -63,6 +63,38 @@ struct stat FromWire(const WireStat& w) {
   return st;
 }
 
+WireStatFs ToWire(const struct statfs& s) {
+  WireStatFs w{};
+  w.type = s.f_type;
+  w.bsize = s.f_bsize;
+  w.blocks = static_cast<int64_t>(s.f_blocks);
+  w.bfree = static_cast<int64_t>(s.f_bfree);
+  w.bavail = static_cast<int64_t>(s.f_bavail);
+  w.files = static_cast<int64_t>(s.f_files);
+  w.ffree = static_cast<int64_t>(s.f_ffree);
+  w.namelen = s.f_namelen;
+  w.frsize = s.f_frsize;
+  w.flags = s.f_flags;
+  std::memcpy(w.fsid, &s.f_fsid, sizeof w.fsid);
+  return w;
+}
+
+struct statfs FromWire(const WireStatFs& w) {
+  struct statfs s {};
+  s.f_type = w.type;
+  s.f_bsize = w.bsize;
+  s.f_blocks = static_cast<fsblkcnt_t>(w.blocks);
+  s.f_bfree = static_cast<fsblkcnt_t>(w.bfree);
+  s.f_bavail = static_cast<fsblkcnt_t>(w.bavail);
+  s.f_files = static_cast<fsfilcnt_t>(w.files);
+  s.f_ffree = static_cast<fsfilcnt_t>(w.ffree);
+  s.f_namelen = w.namelen;
+  s.f_frsize = w.frsize;
+  s.f_flags = w.flags;
+  std::memcpy(&s.f_fsid, w.fsid, sizeof w.fsid);
+  return s;
+}
+
 std::string EncodeRequest(const Request& r) {
   RequestHeader h{};
   h.op = static_cast<uint32_t>(r.op);

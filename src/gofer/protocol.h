@@ -15,6 +15,7 @@
 #pragma once
 
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <cstdint>
 #include <string>
@@ -33,7 +34,7 @@ enum class Op : uint32_t {
   kWalk = 1,   // path -> WalkReply
   kOpen,       // path, flags, mode, uid, gid -> StatReply (+ FD for non-directories)
   kMkdir,      // path, mode, uid, gid
-  kMknod,      // path, mode (S_IFIFO or S_IFSOCK only), uid, gid
+  kMknod,      // path, mode (S_IFIFO, S_IFSOCK or S_IFREG only), uid, gid
   kSymlink,    // path, path2 = target (data, never resolved), uid, gid
   kLink,       // path = existing, path2 = new
   kUnlink,     // path, flags (AT_REMOVEDIR)
@@ -106,6 +107,8 @@ struct WireDirent {
 
 WireStat ToWire(const struct stat& st);
 struct stat FromWire(const WireStat& w);
+WireStatFs ToWire(const struct statfs& s);
+struct statfs FromWire(const WireStatFs& w);
 
 // A request as the client builds it.
 struct Request {

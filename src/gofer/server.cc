@@ -174,6 +174,8 @@ Result<std::string> Server::Open(const RequestHeader& h, const std::vector<std::
       // New files belong to the caller, and inherit a setgid directory's group.
       gid_t gid = (dst.st_mode & S_ISGID) ? dst.st_gid : h.gid;
       if (fchown(fd, h.uid, gid) < 0) return Errno();
+      // fchown dropped set-user-ID and set-group-ID; a new file keeps its mode.
+      if ((h.mode & 06000) && fchmod(fd, h.mode & 07777) < 0) return Errno();
       if (fstat(fd, &st) < 0) return Errno();
       Append(&out, ToWire(st));
       *donated = std::move(created);
@@ -216,7 +218,9 @@ Status Server::Make(const RequestHeader& h, const std::vector<std::string_view>&
     if (mkdirat(t.dir, name, h.mode & 07777) < 0) return Errno();
   } else if (op == Op::kMknod) {
     mode_t type = h.mode & S_IFMT;
-    if (type != S_IFIFO && type != S_IFSOCK) return Error(EPERM, "");
+    if (type == 0) type = S_IFREG;  // mknod's type 0 is a regular file
+    // No device nodes, ever: FIFOs, sockets and (empty) regular files only.
+    if (type != S_IFIFO && type != S_IFSOCK && type != S_IFREG) return Error(EPERM, "");
     if (mknodat(t.dir, name, type | (h.mode & 07777), 0) < 0) return Errno();
   } else {
     if (target.empty()) return Error(ENOENT, "");
@@ -227,6 +231,8 @@ Status Server::Make(const RequestHeader& h, const std::vector<std::string_view>&
   gid_t gid = h.gid;
   if (fstat(t.dir, &dst) == 0 && (dst.st_mode & S_ISGID)) gid = dst.st_gid;
   if (fchownat(t.dir, name, h.uid, gid, AT_SYMLINK_NOFOLLOW) < 0) return Errno();
+  // As for open: the chown dropped set-ID bits the new node was made with.
+  if (h.op != static_cast<uint32_t>(Op::kSymlink) && (h.mode & 06000) && fchmodat(t.dir, name, h.mode & 07777, 0) < 0) return Errno();
   return Ok();
 }
 
@@ -320,18 +326,8 @@ Status Server::SetAttr(const RequestHeader& h, const std::vector<std::string_vie
 Result<std::string> Server::StatFs() {
   struct statfs s;
   if (fstatfs(root_.get(), &s) < 0) return Errno();
-  WireStatFs w{};
-  w.type = s.f_type;
-  w.bsize = s.f_bsize;
-  w.blocks = static_cast<int64_t>(s.f_blocks);
-  w.bfree = static_cast<int64_t>(s.f_bfree);
-  w.bavail = static_cast<int64_t>(s.f_bavail);
-  w.files = static_cast<int64_t>(s.f_files);
-  w.ffree = static_cast<int64_t>(s.f_ffree);
-  w.namelen = s.f_namelen;
-  w.frsize = s.f_frsize;
-  w.flags = s.f_flags | (read_only_ ? ST_RDONLY : 0);
-  std::memcpy(w.fsid, &s.f_fsid, sizeof w.fsid);
+  if (read_only_) s.f_flags |= ST_RDONLY;
+  WireStatFs w = ToWire(s);
   std::string out;
   Append(&out, w);
   return out;

@@ -181,6 +181,12 @@ std::pair<std::shared_ptr<vfs::Filesystem>, std::string> ResolveMount(Task& t, c
 Result<std::shared_ptr<vfs::File>> OpenAt(Task& t, int dirfd, const std::string& path, int flags, mode_t mode) {
   ASSIGN_OR_RETURN(Walked w, WalkPath(t, dirfd, path, !(flags & O_NOFOLLOW)));
   if (!w.fs) return Error(ENOENT, "");
+  if (w.exists && S_ISLNK(w.st.st_mode) && (flags & O_NOFOLLOW)) {
+    // A final symlink not followed: only O_PATH opens it; O_DIRECTORY's
+    // ENOTDIR comes before O_NOFOLLOW's ELOOP.
+    if (flags & O_DIRECTORY) return Error(ENOTDIR, "");
+    if (!(flags & O_PATH)) return Error(ELOOP, "");
+  }
   if (w.exists && !(flags & O_PATH)) {
     // FIFOs and sockets are the Sentry's own objects whatever file system
     // holds their names (the gofer never opens them).

@@ -33,6 +33,26 @@ Result<FsWalk> Filesystem::Walk(const std::string& dir, const std::vector<std::s
   return w;
 }
 
+Result<std::string> Filesystem::GetXattr(const std::string& path, const std::string&) {
+  TRY(Stat(path, false));
+  return Error(EOPNOTSUPP, "");
+}
+
+Status Filesystem::SetXattr(const std::string& path, const std::string&, const std::string&, int) {
+  TRY(Stat(path, false));
+  return Error(EOPNOTSUPP, "");
+}
+
+Result<std::vector<std::string>> Filesystem::ListXattr(const std::string& path) {
+  TRY(Stat(path, false));
+  return std::vector<std::string>{};
+}
+
+Status Filesystem::RemoveXattr(const std::string& path, const std::string&) {
+  TRY(Stat(path, false));
+  return Error(EOPNOTSUPP, "");
+}
+
 void MountTable::Add(std::string point, std::shared_ptr<Filesystem> fs) {
   std::lock_guard<std::mutex> l(mu_);
   std::erase_if(mounts_, [&](const Mount& m) { return m.point == point; });

@@ -57,7 +57,17 @@ class Filesystem {
   virtual Status Utimens(const std::string& path, const struct timespec times[2], bool follow) = 0;
   virtual Status Truncate(const std::string& path, uint64_t len) = 0;
   virtual Result<struct statfs> StatFs() = 0;
+  // Extended attributes of `path` (not following a final symlink); `name`
+  // carries its namespace ("user.x"). A file system that keeps none answers
+  // EOPNOTSUPP, and lists none. XATTR_CREATE/XATTR_REPLACE in `flags`.
+  virtual Result<std::string> GetXattr(const std::string& path, const std::string& name);
+  virtual Status SetXattr(const std::string& path, const std::string& name, const std::string& value, int flags);
+  virtual Result<std::vector<std::string>> ListXattr(const std::string& path);
+  virtual Status RemoveXattr(const std::string& path, const std::string& name);
   virtual bool ReadOnly() const { return false; }
+  // Whether file data lives in the Sentry's memory (tmpfs, the overlay's
+  // upper layer): sizes are then capped at what statfs advertises.
+  virtual bool InMemory() const { return false; }
   // Whether Open names the files it returns itself (procfs, whose links
   // open files of other file systems under their own paths); otherwise the
   // opener sets File::path to the path it asked for.

@@ -1,12 +1,10 @@
-// HostFs: the container's rootfs, reached through a directory FD donated to
-// the sandbox. Every lookup is openat2(RESOLVE_IN_ROOT) beneath that FD, so no
-// path (symlinks and ".." included) ever resolves outside the root.
-//
-// This is the first file layer; the gofer (a separate process that serves the
-// rootfs) replaces it. Until then the Sentry's own credentials apply on the
-// host: it is root in a user namespace that maps only the host's nobody, so
-// files owned by unmapped host users (in practice root) read as the overflow
-// ID, which this layer reports as root.
+// HostFs: a host directory the sandbox holds an FD of, walked with
+// openat2(RESOLVE_IN_ROOT) beneath it, so no path (symlinks and ".." included)
+// resolves outside it. Only the sandbox's private devpts instance is served
+// this way (DevPts); the rootfs and bind mounts come from the gofer.
+// The Sentry's own credentials apply on the host: it is root in a user
+// namespace that maps only the host's nobody, so files owned by unmapped host
+// users read as the overflow ID, which this layer reports as root.
 #pragma once
 
 #include "base/unique_fd.h"

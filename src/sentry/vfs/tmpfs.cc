@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 
 #include <cstring>
 #include <ctime>
@@ -21,6 +22,7 @@ struct TmpInode {
   std::weak_ptr<TmpInode> parent;                           // directory
   std::string target;                                       // symlink
   DeviceOpener device;                                      // device node
+  std::map<std::string, std::string> xattrs;                // name -> value
 };
 
 namespace {
@@ -78,6 +80,7 @@ class TmpFile : public File, public mm::Mappable {
   }
   Result<size_t> PWrite(const void* buf, size_t len, uint64_t off) override {
     if (S_ISDIR(n_->mode)) return Error(EISDIR, "");
+    if (len == 0) return size_t{0};  // an empty write changes nothing
     if (off + len < off || off + len > (1ull << 34)) return Error(EFBIG, "");
     std::lock_guard<std::mutex> l(fs_->mu());
     if (n_->data.size() < off + len) n_->data.resize(off + len);
@@ -313,10 +316,16 @@ Result<std::shared_ptr<File>> TmpFs::Open(const std::string& path, const OpenReq
     } else {
       return found.error();
     }
-    if (S_ISLNK(n->mode)) return Error(ELOOP, "");
-    if (S_ISDIR(n->mode) && (req.flags & O_ACCMODE) != O_RDONLY) return Error(EISDIR, "");
     if ((req.flags & O_DIRECTORY) && !S_ISDIR(n->mode)) return Error(ENOTDIR, "");
-    if (S_ISREG(n->mode) && (req.flags & O_TRUNC) && (req.flags & O_ACCMODE) != O_RDONLY) n->data.clear();
+    // O_PATH|O_NOFOLLOW opens a symlink itself; anything else stops at it.
+    if (S_ISLNK(n->mode) && !((req.flags & O_PATH) && (req.flags & O_NOFOLLOW))) return Error(ELOOP, "");
+    if (S_ISDIR(n->mode) && (req.flags & O_ACCMODE) != O_RDONLY) return Error(EISDIR, "");
+    // O_TRUNC truncates whatever the access mode (the caller checked write
+    // permission), as Linux does.
+    if (S_ISREG(n->mode) && (req.flags & O_TRUNC) && !(req.flags & O_PATH) && !n->data.empty()) {
+      n->data.clear();
+      n->mtime = n->ctime = Now();
+    }
   }
   std::shared_ptr<File> f;
   if (S_ISCHR(n->mode) && n->device && !(req.flags & O_PATH)) {
@@ -345,16 +354,22 @@ Status TmpFs::Mkdir(const std::string& path, mode_t mode, uid_t uid, gid_t gid) 
   std::lock_guard<std::mutex> l(mu_);
   ASSIGN_OR_RETURN(auto p, ParentLocked(path));
   if (p.first->children.count(p.second)) return Error(EEXIST, "");
+  // A directory made in a set-group-ID directory takes its group and the bit.
+  if (p.first->mode & S_ISGID) {
+    gid = p.first->gid;
+    mode |= S_ISGID;
+  }
   auto n = NewInodeLocked(S_IFDIR | (mode & 07777), uid, gid);
   n->nlink = 2;
   n->parent = p.first;
   p.first->children[p.second] = n;
   p.first->nlink++;
+  p.first->mtime = p.first->ctime = n->ctime;
   return Ok();
 }
 
 Status TmpFs::Mknod(const std::string& path, mode_t mode, dev_t dev, uid_t uid, gid_t gid) {
-  if (!S_ISFIFO(mode) && !S_ISREG(mode) && (mode & S_IFMT) != 0) return Error(EPERM, "");
+  if (!S_ISFIFO(mode) && !S_ISREG(mode) && !S_ISSOCK(mode) && (mode & S_IFMT) != 0) return Error(EPERM, "");
   std::lock_guard<std::mutex> l(mu_);
   ASSIGN_OR_RETURN(auto p, ParentLocked(path));
   if (p.first->children.count(p.second)) return Error(EEXIST, "");
@@ -362,6 +377,7 @@ Status TmpFs::Mknod(const std::string& path, mode_t mode, dev_t dev, uid_t uid, 
   auto n = NewInodeLocked(mode, uid, gid);
   n->rdev = dev;
   p.first->children[p.second] = n;
+  p.first->mtime = p.first->ctime = n->ctime;
   return Ok();
 }
 
@@ -396,8 +412,10 @@ Status TmpFs::Rmdir(const std::string& path) {
   if (it == p.first->children.end()) return Error(ENOENT, "");
   if (!S_ISDIR(it->second->mode)) return Error(ENOTDIR, "");
   if (!it->second->children.empty()) return Error(ENOTEMPTY, "");
+  it->second->nlink = 0;  // what an open FD of it now reports
   p.first->children.erase(it);
   p.first->nlink--;
+  p.first->mtime = p.first->ctime = Now();
   return Ok();
 }
 
@@ -416,25 +434,49 @@ Status TmpFs::Rename(const std::string& from, const std::string& to, unsigned fl
   if (flags & kExchange) {
     if (dst == b.first->children.end()) return Error(ENOENT, "");
     std::swap(src->second, dst->second);
-    // Each directory now hangs under the other's old parent.
-    if (S_ISDIR(src->second->mode)) src->second->parent = a.first;
-    if (S_ISDIR(dst->second->mode)) dst->second->parent = b.first;
+    // Each directory now hangs under the other's old parent, whose link
+    // count its ".." moves to.
+    if (S_ISDIR(src->second->mode)) {
+      src->second->parent = a.first;
+      a.first->nlink++;
+      b.first->nlink--;
+    }
+    if (S_ISDIR(dst->second->mode)) {
+      dst->second->parent = b.first;
+      b.first->nlink++;
+      a.first->nlink--;
+    }
     src->second->ctime = dst->second->ctime = Now();
     return Ok();
   }
   if (dst != b.first->children.end()) {
     if (flags & kNoReplace) return Error(EEXIST, "");
-    if (from == to) return Ok();
+    // Two names of one file (hard links): nothing to do, as Linux.
+    if (from == to || src->second == dst->second) return Ok();
     bool sdir = S_ISDIR(src->second->mode), ddir = S_ISDIR(dst->second->mode);
     if (sdir && !ddir) return Error(ENOTDIR, "");
     if (!sdir && ddir) return Error(EISDIR, "");
     if (ddir && !dst->second->children.empty()) return Error(ENOTEMPTY, "");
   }
   auto n = src->second;
+  if (dst != b.first->children.end()) {
+    // The replaced file loses this name; a replaced directory is gone, and
+    // so is its ".." in the parent's count.
+    if (S_ISDIR(dst->second->mode)) {
+      dst->second->nlink = 0;
+      b.first->nlink--;
+    } else {
+      dst->second->nlink--;
+    }
+  }
   a.first->children.erase(src);
   b.first->children[b.second] = n;
-  if (S_ISDIR(n->mode)) n->parent = b.first;
-  n->ctime = Now();
+  if (S_ISDIR(n->mode) && a.first != b.first) {
+    n->parent = b.first;
+    a.first->nlink--;  // the moved directory's ".." now counts for its new parent
+    b.first->nlink++;
+  }
+  n->ctime = a.first->mtime = a.first->ctime = b.first->mtime = b.first->ctime = Now();
   return Ok();
 }
 
@@ -445,6 +487,7 @@ Status TmpFs::Symlink(const std::string& target, const std::string& path, uid_t 
   auto n = NewInodeLocked(S_IFLNK | 0777, uid, gid);
   n->target = target;
   p.first->children[p.second] = n;
+  p.first->mtime = p.first->ctime = n->ctime;
   return Ok();
 }
 
@@ -456,6 +499,7 @@ Status TmpFs::Link(const std::string& from, const std::string& to) {
   if (p.first->children.count(p.second)) return Error(EEXIST, "");
   p.first->children[p.second] = n;
   n->nlink++;
+  n->ctime = p.first->mtime = p.first->ctime = Now();
   return Ok();
 }
 
@@ -509,6 +553,52 @@ Result<struct statfs> TmpFs::StatFs() {
   s.f_blocks = s.f_bfree = s.f_bavail = 1 << 20;
   s.f_files = s.f_ffree = 1 << 20;
   return s;
+}
+
+namespace {
+
+bool XattrNamespaceKept(const std::string& name) {
+  return name.rfind("user.", 0) == 0 || name.rfind("trusted.", 0) == 0 || name.rfind("security.", 0) == 0;
+}
+
+}  // namespace
+
+Result<std::string> TmpFs::GetXattr(const std::string& path, const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(auto n, LookupLocked(path, false));
+  if (!XattrNamespaceKept(name)) return Error(EOPNOTSUPP, "");
+  auto it = n->xattrs.find(name);
+  if (it == n->xattrs.end()) return Error(ENODATA, "");
+  return it->second;
+}
+
+Status TmpFs::SetXattr(const std::string& path, const std::string& name, const std::string& value, int flags) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(auto n, LookupLocked(path, false));
+  if (!XattrNamespaceKept(name)) return Error(EOPNOTSUPP, "");
+  bool exists = n->xattrs.count(name) != 0;
+  if ((flags & XATTR_CREATE) && exists) return Error(EEXIST, "");
+  if ((flags & XATTR_REPLACE) && !exists) return Error(ENODATA, "");
+  n->xattrs[name] = value;
+  n->ctime = Now();
+  return Ok();
+}
+
+Result<std::vector<std::string>> TmpFs::ListXattr(const std::string& path) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(auto n, LookupLocked(path, false));
+  std::vector<std::string> names;
+  for (const auto& [name, value] : n->xattrs) names.push_back(name);
+  return names;
+}
+
+Status TmpFs::RemoveXattr(const std::string& path, const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(auto n, LookupLocked(path, false));
+  if (!XattrNamespaceKept(name)) return Error(EOPNOTSUPP, "");
+  if (n->xattrs.erase(name) == 0) return Error(ENODATA, "");
+  n->ctime = Now();
+  return Ok();
 }
 
 }  // namespace stockade::sentry::vfs

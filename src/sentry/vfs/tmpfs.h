@@ -38,6 +38,12 @@ class TmpFs : public Filesystem, public std::enable_shared_from_this<TmpFs> {
   Status Utimens(const std::string& path, const struct timespec times[2], bool follow) override;
   Status Truncate(const std::string& path, uint64_t len) override;
   Result<struct statfs> StatFs() override;
+  bool InMemory() const override { return true; }
+  // user.*, trusted.* and security.* attributes, as Linux's tmpfs keeps them.
+  Result<std::string> GetXattr(const std::string& path, const std::string& name) override;
+  Status SetXattr(const std::string& path, const std::string& name, const std::string& value, int flags) override;
+  Result<std::vector<std::string>> ListXattr(const std::string& path) override;
+  Status RemoveXattr(const std::string& path, const std::string& name) override;
 
   // A character device node whose opens are served by `open`.
   Status AddDevice(const std::string& path, mode_t mode, dev_t rdev, DeviceOpener open);

@@ -20,13 +20,4 @@ Status GoferFile::Chown(uid_t uid, gid_t gid) {
   return Ok();
 }
 
-Result<std::vector<vfs::Dirent>> GoferNodeFile::ReadDir() {
-  std::lock_guard<std::mutex> l(list_mu_);
-  if (!listed_ || dir_pos == 0) {
-    ASSIGN_OR_RETURN(listing_, fs_->ReadDir(rel_));
-    listed_ = true;
-  }
-  return listing_;
-}
-
 }  // namespace stockade::sentry::fsimpl

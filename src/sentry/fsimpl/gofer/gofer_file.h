@@ -8,6 +8,7 @@
 
 #include "sentry/fsimpl/gofer/gofer_fs.h"
 #include "sentry/vfs/host_file.h"
+#include "sentry/vfs/listed_dir_file.h"
 
 namespace stockade::sentry::fsimpl {
 
@@ -29,26 +30,21 @@ class GoferFile : public vfs::HostFile {
   gid_t gid_;
 };
 
-class GoferNodeFile : public vfs::File {
+class GoferNodeFile : public vfs::ListedDirFile {
  public:
   GoferNodeFile(std::shared_ptr<GoferFs> fs, std::string rel, int flags)
-      : File(flags), fs_(std::move(fs)), rel_(std::move(rel)) {}
+      : ListedDirFile(flags), fs_(std::move(fs)), rel_(std::move(rel)) {}
   Result<struct stat> Stat() override { return fs_->Stat(rel_, false); }
   Result<struct statfs> StatFs() override { return fs_->StatFs(); }
-  Result<std::vector<vfs::Dirent>> ReadDir() override;
   Status Chmod(mode_t mode) override { return fs_->Chmod(rel_, mode, false); }
   Status Chown(uid_t uid, gid_t gid) override { return fs_->Chown(rel_, uid, gid, false); }
-  Result<size_t> Read(vfs::Waiter& w, void* buf, size_t len) override { return Error(EISDIR, ""); }
-  Result<size_t> PRead(void* buf, size_t len, uint64_t off) override { return Error(EISDIR, ""); }
+
+ protected:
+  Result<std::vector<vfs::Dirent>> List() override { return fs_->ReadDir(rel_); }
 
  private:
   std::shared_ptr<GoferFs> fs_;
   std::string rel_;
-  // The listing getdents walks by index: taken afresh when it starts over
-  // (position 0), so one pass over a large directory costs one listing.
-  std::mutex list_mu_;
-  std::vector<vfs::Dirent> listing_;
-  bool listed_ = false;
 };
 
 }  // namespace stockade::sentry::fsimpl

@@ -36,9 +36,28 @@ Result<T> Decode(const std::string& payload) {
 
 }  // namespace
 
-Result<vfs::FsWalk> GoferFs::WalkWire(const std::string& path, size_t skip) {
+// Bounds the caches: a rootfs walked beyond this starts them afresh.
+constexpr size_t kMaxCached = 1 << 16;
+
+Result<GoferFs::RawWalk> GoferFs::WalkRaw(const std::string& path) {
+  if (cache_walks_) {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    if (auto it = walks_.find(path); it != walks_.end()) return it->second;
+  }
   ASSIGN_OR_RETURN(auto reply, client_->Call({.op = gofer::Op::kWalk, .path = Wire(path)}));
   ASSIGN_OR_RETURN(auto r, Decode<gofer::WalkReply>(reply.payload));
+  RawWalk raw{r, r.stop == ELOOP ? reply.payload.substr(sizeof r) : std::string()};
+  if (cache_walks_) {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    if (walks_.size() >= kMaxCached) walks_.clear();
+    walks_.emplace(path, raw);
+  }
+  return raw;
+}
+
+Result<vfs::FsWalk> GoferFs::WalkWire(const std::string& path, size_t skip) {
+  ASSIGN_OR_RETURN(RawWalk raw, WalkRaw(path));
+  const gofer::WalkReply& r = raw.reply;
   size_t total = Depth(path);
   if (r.walked > total || (r.stop != 0 && r.stop != ENOENT && r.stop != ELOOP && r.stop != ENOTDIR) ||
       (r.stop == 0 && r.walked != total) || (r.stop == ENOENT && r.walked >= total) ||
@@ -52,7 +71,7 @@ Result<vfs::FsWalk> GoferFs::WalkWire(const std::string& path, size_t skip) {
   w.walked = r.walked - skip;
   w.stop = r.stop;
   w.st = gofer::FromWire(r.st);
-  if (r.stop == ELOOP) w.target = reply.payload.substr(sizeof r);
+  if (r.stop == ELOOP) w.target = std::move(raw.target);
   return w;
 }
 
@@ -193,22 +212,23 @@ Status GoferFs::Truncate(const std::string& path, uint64_t len) {
 Result<struct statfs> GoferFs::StatFs() {
   ASSIGN_OR_RETURN(auto reply, client_->Call({.op = gofer::Op::kStatFs}));
   ASSIGN_OR_RETURN(auto w, Decode<gofer::WireStatFs>(reply.payload));
-  struct statfs s {};
-  s.f_type = w.type;
-  s.f_bsize = w.bsize;
-  s.f_blocks = static_cast<fsblkcnt_t>(w.blocks);
-  s.f_bfree = static_cast<fsblkcnt_t>(w.bfree);
-  s.f_bavail = static_cast<fsblkcnt_t>(w.bavail);
-  s.f_files = static_cast<fsfilcnt_t>(w.files);
-  s.f_ffree = static_cast<fsfilcnt_t>(w.ffree);
-  s.f_namelen = w.namelen;
-  s.f_frsize = w.frsize;
-  s.f_flags = w.flags;
-  std::memcpy(&s.f_fsid, w.fsid, sizeof w.fsid);
-  return s;
+  return gofer::FromWire(w);
 }
 
 Result<std::vector<vfs::Dirent>> GoferFs::ReadDir(const std::string& path) {
+  if (!cache_walks_) return ReadDirWire(path);
+  {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    if (auto it = listings_.find(path); it != listings_.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(auto listing, ReadDirWire(path));
+  std::lock_guard<std::mutex> l(cache_mu_);
+  if (listings_.size() >= kMaxCached) listings_.clear();
+  listings_.emplace(path, listing);
+  return listing;
+}
+
+Result<std::vector<vfs::Dirent>> GoferFs::ReadDirWire(const std::string& path) {
   std::vector<vfs::Dirent> out;
   uint64_t cookie = 0;
   while (true) {

@@ -6,9 +6,17 @@
 // Ownership is the host's, as the gofer reports it: the Sentry's own view of a
 // donated FD (fstat as nobody in its user namespace) would show unmapped
 // owners, so files keep the owner the gofer reported.
+//
+// With `cache_walks` (a read-only rootfs, e.g. the memory overlay's lower
+// layer) walks and listings are remembered: the Sentry changes nothing there,
+// and the image is the container's alone, as runsc's exclusive file access
+// assumes of the rootfs. Bind mounts, which the host may change, are asked
+// every time.
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 
 #include "sentry/fsimpl/gofer/gofer_client.h"
@@ -18,7 +26,8 @@ namespace stockade::sentry::fsimpl {
 
 class GoferFs : public vfs::Filesystem, public std::enable_shared_from_this<GoferFs> {
  public:
-  GoferFs(std::shared_ptr<GoferClient> client, bool read_only) : client_(std::move(client)), read_only_(read_only) {}
+  GoferFs(std::shared_ptr<GoferClient> client, bool read_only, bool cache_walks = false)
+      : client_(std::move(client)), read_only_(read_only), cache_walks_(read_only && cache_walks) {}
 
   Result<vfs::FsWalk> Walk(const std::string& dir, const std::vector<std::string>& comps) override;
   Result<std::shared_ptr<vfs::File>> Open(const std::string& path, const vfs::OpenRequest& req) override;
@@ -47,8 +56,20 @@ class GoferFs : public vfs::Filesystem, public std::enable_shared_from_this<Gofe
   Result<vfs::FsWalk> WalkWire(const std::string& path, size_t skip);
   Status Simple(gofer::Request r);
 
+  // One walk's reply, as the gofer gave it (cached with cache_walks_).
+  struct RawWalk {
+    gofer::WalkReply reply;
+    std::string target;
+  };
+  Result<RawWalk> WalkRaw(const std::string& path);
+  Result<std::vector<vfs::Dirent>> ReadDirWire(const std::string& path);
+
   std::shared_ptr<GoferClient> client_;
   bool read_only_;
+  bool cache_walks_;
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, RawWalk> walks_;
+  std::unordered_map<std::string, std::vector<vfs::Dirent>> listings_;
 };
 
 }  // namespace stockade::sentry::fsimpl

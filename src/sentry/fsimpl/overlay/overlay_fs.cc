@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include "sentry/vfs/listed_dir_file.h"
+
 namespace stockade::sentry::fsimpl {
 namespace {
 
@@ -33,32 +35,21 @@ void EraseAtOrBelow(Container& c, const std::string& dir) {
 }
 
 // A directory of the overlay: its listing is the merged one.
-class OverlayDirFile : public vfs::File {
+class OverlayDirFile : public vfs::ListedDirFile {
  public:
   OverlayDirFile(std::shared_ptr<OverlayFs> fs, std::string rel, int flags)
-      : File(flags), fs_(std::move(fs)), rel_(std::move(rel)) {}
+      : ListedDirFile(flags), fs_(std::move(fs)), rel_(std::move(rel)) {}
   Result<struct stat> Stat() override { return fs_->Stat(rel_, false); }
   Result<struct statfs> StatFs() override { return fs_->StatFs(); }
-  Result<std::vector<vfs::Dirent>> ReadDir() override {
-    std::lock_guard<std::mutex> l(list_mu_);
-    // Taken afresh when a pass starts over (position 0), as GoferNodeFile.
-    if (!listed_ || dir_pos == 0) {
-      ASSIGN_OR_RETURN(listing_, fs_->ReadDir(rel_));
-      listed_ = true;
-    }
-    return listing_;
-  }
   Status Chmod(mode_t mode) override { return fs_->Chmod(rel_, mode, false); }
   Status Chown(uid_t uid, gid_t gid) override { return fs_->Chown(rel_, uid, gid, false); }
-  Result<size_t> Read(vfs::Waiter&, void*, size_t) override { return Error(EISDIR, ""); }
-  Result<size_t> PRead(void*, size_t, uint64_t) override { return Error(EISDIR, ""); }
+
+ protected:
+  Result<std::vector<vfs::Dirent>> List() override { return fs_->ReadDir(rel_); }
 
  private:
   std::shared_ptr<OverlayFs> fs_;
   std::string rel_;
-  std::mutex list_mu_;
-  std::vector<vfs::Dirent> listing_;
-  bool listed_ = false;
 };
 
 }  // namespace
@@ -188,7 +179,12 @@ Result<std::vector<vfs::Dirent>> OverlayFs::ReadDirLocked(const std::string& pat
   ASSIGN_OR_RETURN(Entry e, LookupLocked(path));
   if (!S_ISDIR(e.st.st_mode)) return Error(ENOTDIR, "");
   struct stat self = PresentLocked(path, e);
-  std::vector<vfs::Dirent> out{{self.st_ino, DT_DIR, "."}, {self.st_ino, DT_DIR, ".."}};
+  ino_t parent_ino = self.st_ino;
+  if (path != "/") {
+    const std::string parent = vfs::SplitPath(path).first;
+    if (auto pe = LookupLocked(parent); pe.ok()) parent_ino = PresentLocked(parent, *pe).st_ino;
+  }
+  std::vector<vfs::Dirent> out{{self.st_ino, DT_DIR, "."}, {parent_ino, DT_DIR, ".."}};
   std::set<std::string> seen;
   auto list = [&](vfs::Filesystem& layer) -> Result<std::vector<vfs::Dirent>> {
     ASSIGN_OR_RETURN(auto f, layer.Open(path, vfs::OpenRequest{O_RDONLY | O_DIRECTORY}));
@@ -199,6 +195,12 @@ Result<std::vector<vfs::Dirent>> OverlayFs::ReadDirLocked(const std::string& pat
     for (auto& d : entries) {
       if (d.name == "." || d.name == "..") continue;
       seen.insert(d.name);
+      if (d.type == DT_DIR) {
+        // As Stat presents it: the lower inode number it was copied up from,
+        // or the marked upper one.
+        auto it = lower_dir_ino_.find(Join(path, d.name));
+        d.ino = it != lower_dir_ino_.end() ? it->second : (d.ino | kUpperOnlyIno);
+      }
       out.push_back(std::move(d));
     }
     if (opaque_.count(path) || LowerHiddenLocked(path)) return out;
@@ -477,6 +479,32 @@ Result<struct statfs> OverlayFs::StatFs() {
   ASSIGN_OR_RETURN(struct statfs sf, upper_->StatFs());
   sf.f_type = kOverlayMagic;
   return sf;
+}
+
+Result<std::string> OverlayFs::GetXattr(const std::string& path, const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Entry e, LookupLocked(path));
+  return (e.layer == Layer::kUpper ? upper_ : lower_)->GetXattr(path, name);
+}
+
+Status OverlayFs::SetXattr(const std::string& path, const std::string& name, const std::string& value, int flags) {
+  std::lock_guard<std::mutex> l(mu_);
+  TRY(LookupLocked(path));
+  TRY(CopyUpLocked(path));
+  return upper_->SetXattr(path, name, value, flags);
+}
+
+Result<std::vector<std::string>> OverlayFs::ListXattr(const std::string& path) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Entry e, LookupLocked(path));
+  return (e.layer == Layer::kUpper ? upper_ : lower_)->ListXattr(path);
+}
+
+Status OverlayFs::RemoveXattr(const std::string& path, const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  TRY(LookupLocked(path));
+  TRY(CopyUpLocked(path));
+  return upper_->RemoveXattr(path, name);
 }
 
 Result<std::vector<vfs::Dirent>> OverlayFs::ReadDir(const std::string& path) {

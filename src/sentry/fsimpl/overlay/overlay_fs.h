@@ -59,6 +59,12 @@ class OverlayFs : public vfs::Filesystem, public std::enable_shared_from_this<Ov
   Status Utimens(const std::string& path, const struct timespec times[2], bool follow) override;
   Status Truncate(const std::string& path, uint64_t len) override;
   Result<struct statfs> StatFs() override;
+  bool InMemory() const override { return true; }  // what changes is copied up
+  // Read from the layer that holds the file; changes copy it up first.
+  Result<std::string> GetXattr(const std::string& path, const std::string& name) override;
+  Status SetXattr(const std::string& path, const std::string& name, const std::string& value, int flags) override;
+  Result<std::vector<std::string>> ListXattr(const std::string& path) override;
+  Status RemoveXattr(const std::string& path, const std::string& name) override;
 
   // The merged listing of a directory, "." and ".." first (for its files).
   Result<std::vector<vfs::Dirent>> ReadDir(const std::string& path);

@@ -263,9 +263,8 @@ std::string ProcFilesystems() { return "nodev\ttmpfs\nnodev\tproc\nnodev\tsysfs\
 namespace {
 
 // What /proc/mounts and mountinfo say of a mount: its type from the file
-// system's magic ("9p" for the rootfs and anything else that is not a
-// Sentry memory file system, as runsc shows its gofer mounts), its source
-// and its rw/ro.
+// system's magic ("overlay" for the rootfs under the memory overlay, "9p" for
+// the gofer's mounts, as runsc shows them), its source and its rw/ro.
 struct MountFacts {
   const char* type;
   const char* source;
@@ -276,7 +275,8 @@ MountFacts FactsOf(vfs::Filesystem& fs) {
   struct statfs sfs {};
   if (auto f = fs.StatFs(); f.ok()) sfs = *f;
   const char* type = sfs.f_type == 0x9fa0 ? "proc" : sfs.f_type == 0x62656572 ? "sysfs"
-                     : sfs.f_type == 0x1cd1 ? "devpts" : sfs.f_type == 0x01021994 ? "tmpfs" : "9p";
+                     : sfs.f_type == 0x1cd1 ? "devpts" : sfs.f_type == 0x01021994 ? "tmpfs"
+                     : sfs.f_type == 0x794c7630 ? "overlay" : "9p";
   return {type, std::string(type) == "9p" ? "none" : type, fs.ReadOnly() ? "ro" : "rw"};
 }
 

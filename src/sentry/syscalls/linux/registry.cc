@@ -11,6 +11,7 @@ void RegisterAllSyscalls(kernel::Kernel& k) {
   RegisterTimeSyscalls(k);
   RegisterFutexSyscalls(k);
   RegisterEventFileSyscalls(k);
+  RegisterXattrSyscalls(k);
 }
 
 }  // namespace stockade::sentry::syscalls

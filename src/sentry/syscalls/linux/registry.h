@@ -15,5 +15,6 @@ void RegisterMemorySyscalls(kernel::Kernel& k);
 void RegisterTimeSyscalls(kernel::Kernel& k);
 void RegisterFutexSyscalls(kernel::Kernel& k);
 void RegisterEventFileSyscalls(kernel::Kernel& k);
+void RegisterXattrSyscalls(kernel::Kernel& k);
 
 }  // namespace stockade::sentry::syscalls

@@ -6,6 +6,10 @@
 namespace stockade::sentry::syscalls {
 namespace {
 
+constexpr char kXattrNote[] =
+    "user.*, trusted.* and security.* kept by tmpfs and the overlay's upper layer; the gofer's mounts keep none "
+    "(EOPNOTSUPP; f* calls find the file by the path it was opened by)";
+
 // Handled, with known differences from Linux.
 const std::map<std::string, std::string>& PartialNotes() {
   static const std::map<std::string, std::string> notes = {
@@ -23,13 +27,25 @@ const std::map<std::string, std::string>& PartialNotes() {
       {"openat2", "resolve flags other than RESOLVE_CACHED are EINVAL"},
       {"futex", "PI futexes without priority inheritance; FUTEX_CMP_REQUEUE_PI ENOSYS"},
       {"clock_gettime", "CPU-time clocks report the task's Sentry thread"},
-      {"mknod", "FIFOs and regular files only"},
-      {"mknodat", "FIFOs and regular files only"},
+      {"mknod", "FIFOs, regular files and socket names; device nodes EPERM"},
+      {"mknodat", "FIFOs, regular files and socket names; device nodes EPERM"},
       {"getrusage", "usage counters are zero"},
       {"times", "approximate"},
       {"mincore", "every mapped page reads as resident"},
       {"setuid", "credentials are the Sentry's own; they never reach the host"},
       {"execve", "no set-user-ID or file capabilities"},
+      {"getxattr", kXattrNote},
+      {"lgetxattr", kXattrNote},
+      {"fgetxattr", kXattrNote},
+      {"setxattr", kXattrNote},
+      {"lsetxattr", kXattrNote},
+      {"fsetxattr", kXattrNote},
+      {"listxattr", kXattrNote},
+      {"llistxattr", kXattrNote},
+      {"flistxattr", kXattrNote},
+      {"removexattr", kXattrNote},
+      {"lremovexattr", kXattrNote},
+      {"fremovexattr", kXattrNote},
   };
   return notes;
 }

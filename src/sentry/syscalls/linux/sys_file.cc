@@ -38,6 +38,7 @@
 #include "abi/linux/errno.h"
 #include "sentry/kernel/tty_ops.h"
 #include "sentry/mm/shared_file_pages.h"
+#include "sentry/syscalls/linux/file_support.h"
 #include "sentry/syscalls/linux/sys_common.h"
 #include "sentry/vfs/flock.h"
 #include "sentry/vfs/host_file.h"
@@ -78,38 +79,14 @@ constexpr unsigned kRenameNoreplace = 1, kRenameExchange = 2, kRenameWhiteout = 
 constexpr int kRwfHipri = 0x1, kRwfDsync = 0x2, kRwfSync = 0x4;
 
 constexpr int kMaxSymlinks = 40;
+constexpr long kStValid = 0x20;  // ST_VALID: statfs always sets it (the kernel's, not in glibc)
 constexpr uint64_t kPipeMaxSize = 1048576;  // /proc/sys/fs/pipe-max-size
 
 // --- Small helpers -------------------------------------------------------------
 
-// Most file syscalls take an unsigned int fd; a value past INT_MAX becomes a
-// negative int, which no table entry has (EBADF).
-int Fd(uint64_t v) { return static_cast<int>(static_cast<uint32_t>(v)); }
-// *at calls take an int dirfd (AT_FDCWD is negative).
-int DirFd(uint64_t v) { return static_cast<int>(v); }
 
 
-bool IsPath(const vfs::File& f) { return (f.flags() & O_PATH) != 0; }
 
-// A path argument: EFAULT, ENAMETOOLONG past PATH_MAX or for a component
-// longer than NAME_MAX (which Linux finds while walking the path; checked up
-// front here, so it wins over an ENOENT for an earlier component).
-Result<std::string> CopyPath(Task& t, uint64_t addr) {
-  ASSIGN_OR_RETURN(std::string p, kernel::CopyInPath(t, addr));
-  size_t i = 0;
-  while (i < p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    if (j - i > NAME_MAX) return Error(ENAMETOOLONG, "");
-    i = j + 1;
-  }
-  return p;
-}
-
-kernel::Credentials Creds(Task& t) {
-  std::lock_guard<std::mutex> l(t.kernel->mu);
-  return t.creds();
-}
 
 mode_t Umask(Task& t) {
   std::lock_guard<std::mutex> l(t.fs->mu);
@@ -172,21 +149,6 @@ std::string LastComponent(const std::string& p) {
   return p.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
-struct Resolved {
-  std::string abs;
-  std::shared_ptr<vfs::Filesystem> fs;
-  std::string rel;
-};
-
-// (dirfd, path) walked as namei does (kernel::WalkPath); the last component
-// followed only with `follow`.
-Result<Resolved> Resolve(Task& t, int dirfd, const std::string& path, bool allow_empty = false, bool follow = false) {
-  ASSIGN_OR_RETURN(kernel::Walked w, kernel::WalkPath(t, dirfd, path, follow, allow_empty));
-  if (!w.fs) return Error(ENOENT, "");
-  return Resolved{std::move(w.abs), std::move(w.fs), std::move(w.rel)};
-}
-
-Result<Resolved> ResolveAbs(Task& t, const std::string& abs) { return Resolve(t, AT_FDCWD, abs); }
 
 // The path with every symlink resolved, the last one only with follow_last.
 Result<std::string> RealPath(Task& t, const std::string& abs, bool follow_last) {
@@ -197,35 +159,6 @@ Result<std::string> RealPath(Task& t, const std::string& abs, bool follow_last) 
 
 // --- Permissions ---------------------------------------------------------------
 
-bool InGroup(const kernel::Credentials& c, gid_t gid, bool real = false) {
-  if (gid == (real ? c.rgid : c.fsgid)) return true;
-  return std::find(c.groups.begin(), c.groups.end(), gid) != c.groups.end();
-}
-
-bool Privileged(const kernel::Credentials& c) { return c.HasCap(CAP_DAC_OVERRIDE) && c.HasCap(CAP_FOWNER); }
-
-// generic_permission: `want` is a mask of 4 (read), 2 (write), 1 (exec or
-// search). `real`: access(2)'s check with the real IDs (root keeps its
-// permitted capabilities, anyone else has none).
-Status CheckPerm(const kernel::Credentials& c, const struct stat& st, int want, bool real = false) {
-  if (want == 0) return Ok();
-  uid_t uid = real ? c.ruid : c.fsuid;
-  uint64_t caps = real ? (c.ruid == 0 ? c.cap_permitted : 0) : c.cap_effective;
-  auto has = [&](int cap) { return ((caps >> cap) & 1) != 0; };
-  int bits;
-  if (uid == st.st_uid) {
-    bits = (st.st_mode >> 6) & 7;
-  } else if (InGroup(c, st.st_gid, real)) {
-    bits = (st.st_mode >> 3) & 7;
-  } else {
-    bits = st.st_mode & 7;
-  }
-  if ((bits & want) == want) return Ok();
-  bool dir = S_ISDIR(st.st_mode);
-  if (has(CAP_DAC_OVERRIDE) && (!(want & 1) || dir || (st.st_mode & 0111))) return Ok();
-  if (has(CAP_DAC_READ_SEARCH) && !(want & 2) && (dir || want == 4)) return Ok();
-  return Error(EACCES, "");
-}
 
 // Write and search permission on the directory that holds `abs`; with
 // `victim` (an entry being removed or renamed) also the sticky-bit rule.
@@ -245,9 +178,6 @@ Status CheckDirWrite(Task& t, const kernel::Credentials& c, const std::string& a
   return Ok();
 }
 
-bool OwnerOrCapable(const kernel::Credentials& c, const struct stat& st) {
-  return c.fsuid == st.st_uid || c.HasCap(CAP_FOWNER);
-}
 
 // --- I/O core --------------------------------------------------------------
 
@@ -459,6 +389,11 @@ int64_t DoRead(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t tot
 
 int64_t DoWrite(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t total, std::optional<uint64_t> off,
                 bool call_if_empty) {
+  // pwrite on an O_APPEND description appends all the same (a documented
+  // Linux bug that programs rely on).
+  if (off && (f.flags() & O_APPEND)) {
+    if (auto st = f.Stat(); st.ok() && S_ISREG(st->st_mode)) off = static_cast<uint64_t>(st->st_size);
+  }
   if (total == 0) {
     if (!call_if_empty) return 0;
     // pipe_write returns 0 for an empty write before looking at readers.
@@ -601,8 +536,9 @@ int64_t Pwritev(Task& t, const SyscallArgs& a) {
 }
 
 // RWF_HIPRI is a polling hint and RWF_DSYNC/RWF_SYNC ask for a sync after
-// the write; RWF_NOWAIT/RWF_APPEND/RWF_NOAPPEND/RWF_ATOMIC are not supported
-// (EOPNOTSUPP, as Linux answers for files that lack them).
+// the write; RWF_APPEND writes at the end; RWF_NOWAIT/RWF_NOAPPEND/RWF_ATOMIC
+// are not supported (EOPNOTSUPP, as Linux answers for files that lack them).
+constexpr int kRwfAppend = 0x10;
 constexpr int kRwfSupported = kRwfHipri | kRwfDsync | kRwfSync;
 
 int64_t Preadv2(Task& t, const SyscallArgs& a) {
@@ -616,10 +552,20 @@ int64_t Preadv2(Task& t, const SyscallArgs& a) {
 
 int64_t Pwritev2(Task& t, const SyscallArgs& a) {
   int flags = static_cast<int>(a[5]);
-  if (!t.fds->Get(Fd(a[0]))) return -EBADF;
-  if (flags & ~kRwfSupported) return -EOPNOTSUPP;
+  auto f = t.fds->Get(Fd(a[0]));
+  if (!f) return -EBADF;
+  if (flags & ~(kRwfSupported | kRwfAppend)) return -EOPNOTSUPP;
   bool sync = flags & (kRwfDsync | kRwfSync);
   int64_t pos = static_cast<int64_t>(a[3]);
+  if (flags & kRwfAppend) {
+    // At the end: a positional write there leaves the file position alone;
+    // with position -1 the position moves to the end first, as O_APPEND's.
+    auto st = f->Stat();
+    if (st.ok() && S_ISREG(st->st_mode)) {
+      if (pos != -1) return WritevAt(t, Fd(a[0]), a[1], a[2], static_cast<int64_t>(st->st_size), sync);
+      (void)f->Seek(0, SEEK_END);
+    }
+  }
   if (pos == -1) return WritevAt(t, Fd(a[0]), a[1], a[2], std::nullopt, sync);
   return WritevAt(t, Fd(a[0]), a[1], a[2], pos, sync);
 }
@@ -1361,9 +1307,9 @@ int64_t MknodatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t mode64, uin
   if (r.abs == "/" || r.fs->Stat(r.rel, false).ok()) return -EEXIST;
   auto c = Creds(t);
   SYS_TRY(CheckDirWrite(t, c, r.abs));
-  // Device nodes need devices the Sentry does not pass through, and socket
-  // nodes a socket layer that does not exist yet.
-  if (type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK) return -EPERM;
+  // Device nodes need devices the Sentry does not pass through. A socket
+  // node is only a name (opening it gives ENXIO, as on Linux).
+  if (type == S_IFCHR || type == S_IFBLK) return -EPERM;
   mode_t perm = mode & 07777 & ~Umask(t);
   SYS_TRY(r.fs->Mknod(r.rel, type | perm, static_cast<dev_t>(dev), c.fsuid, c.fsgid));
   return 0;
@@ -1425,6 +1371,16 @@ Status ChownAllowed(const kernel::Credentials& c, const struct stat& st, uid_t u
   return Ok();
 }
 
+// chown_common: a changed (or even unchanged) owner of a non-directory
+// drops set-user-ID, and set-group-ID where it means "setgid" (group exec).
+mode_t ModeAfterChown(const struct stat& st) {
+  mode_t m = st.st_mode & 07777;
+  if (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) return m;
+  m &= ~S_ISUID;
+  if (m & S_IXGRP) m &= ~S_ISGID;
+  return m;
+}
+
 int64_t FchownatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t uid64, uint64_t gid64, uint64_t flags) {
   if (flags & ~uint64_t{AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH}) return -EINVAL;
   int fl = static_cast<int>(flags);
@@ -1438,12 +1394,14 @@ int64_t FchownatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t uid64, uin
     SYS_ASSIGN(struct stat st, f->Stat());
     SYS_TRY(ChownAllowed(c, st, uid, gid));
     SYS_TRY(f->Chown(uid, gid));
+    if (ModeAfterChown(st) != (st.st_mode & 07777)) SYS_TRY(f->Chmod(ModeAfterChown(st)));
     return 0;
   }
   SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (fl & AT_EMPTY_PATH) != 0, follow));
   SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, follow));
   SYS_TRY(ChownAllowed(c, st, uid, gid));
   SYS_TRY(r.fs->Chown(r.rel, uid, gid, follow));
+  if (ModeAfterChown(st) != (st.st_mode & 07777)) SYS_TRY(r.fs->Chmod(r.rel, ModeAfterChown(st), follow));
   return 0;
 }
 
@@ -1461,6 +1419,7 @@ int64_t Fchown(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(struct stat st, f->Stat());
   SYS_TRY(ChownAllowed(Creds(t), st, uid, gid));
   SYS_TRY(f->Chown(uid, gid));
+  if (ModeAfterChown(st) != (st.st_mode & 07777)) SYS_TRY(f->Chmod(ModeAfterChown(st)));
   return 0;
 }
 
@@ -1468,10 +1427,11 @@ int64_t Fchown(Task& t, const SyscallArgs& a) {
 
 // Sentry-memory files (tmpfs) hold their data in the Sentry's heap, so a
 // length past what the file system advertises (statfs) would have the Sentry
-// allocate it for real: EFBIG instead. Host files are sparse on the host.
+// allocate it for real: EFBIG instead. Host files (the gofer's) are sparse on
+// the host.
 Status CheckSentryFileSize(vfs::File* f, vfs::Filesystem* fs, uint64_t len) {
   if (f && dynamic_cast<vfs::HostFile*>(f)) return Ok();
-  if (fs && dynamic_cast<vfs::HostFs*>(fs)) return Ok();
+  if (fs && !fs->InMemory()) return Ok();
   auto sfs = f ? f->StatFs() : fs->StatFs();
   if (!sfs.ok()) return Ok();
   uint64_t cap = static_cast<uint64_t>(sfs->f_blocks) * static_cast<uint64_t>(sfs->f_bsize);
@@ -1542,8 +1502,21 @@ int64_t Fallocate(Task& t, const SyscallArgs& a) {
     if (fallocate(h->host_fd(), mode, off, len) < 0) return -errno;
     return 0;
   }
-  // Sentry-memory files: only plain allocation (mode 0), which for a file
-  // without holes means growing it.
+  // Sentry-memory files hold every byte: allocating is growing (unless
+  // KEEP_SIZE), and punching a hole zeroes the range in place.
+  if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    uint64_t from = std::min<uint64_t>(static_cast<uint64_t>(off), size);
+    uint64_t to = std::min<uint64_t>(static_cast<uint64_t>(off + len), size);
+    std::vector<char> zeros(std::min<uint64_t>(to - from, kChunk), 0);
+    for (uint64_t at = from; at < to;) {
+      SYS_ASSIGN(size_t n, f->PWrite(zeros.data(), std::min<uint64_t>(to - at, zeros.size()), at));
+      if (n == 0) break;
+      at += n;
+    }
+    return 0;
+  }
+  if (mode == FALLOC_FL_KEEP_SIZE) return 0;
   if (mode != 0) return -EOPNOTSUPP;
   uint64_t end = static_cast<uint64_t>(off + len);
   if (end <= static_cast<uint64_t>(st.st_size)) return 0;
@@ -1564,6 +1537,8 @@ int64_t Fsync(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
   if (IsPath(*f)) return -EBADF;
   if (dynamic_cast<vfs::PipeFile*>(f.get())) return -EINVAL;  // no fsync op
+  // Character devices (null, zero, terminals...) have no fsync op either.
+  if (auto st = f->Stat(); st.ok() && S_ISCHR(st->st_mode)) return -EINVAL;
   SYS_TRY(f->Sync());
   return 0;
 }
@@ -1572,7 +1547,7 @@ int64_t Sync(Task&, const SyscallArgs&) { return 0; }  // host page cache is the
 
 int64_t Syncfs(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
-  (void)f;
+  if (IsPath(*f)) return -EBADF;
   return 0;
 }
 
@@ -1668,13 +1643,20 @@ int64_t Statfs(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, true));
   (void)st;
   SYS_ASSIGN(struct statfs s, r.fs->StatFs());
+  s.f_flags |= kStValid;
   SYS_TRY(t.memory().CopyOut(a[1], &s, sizeof s));
   return 0;
 }
 
 int64_t Fstatfs(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
-  SYS_ASSIGN(struct statfs s, f->StatFs());
+  // The file system of the mount the file was opened in (an overlay's file
+  // reports the overlay, not the layer holding it); a file of no mount
+  // (pipes, sockets) answers for itself.
+  std::shared_ptr<vfs::Filesystem> fs;
+  if (!f->path.empty() && f->path[0] == '/') fs = kernel::ResolveMount(t, f->path).first;
+  SYS_ASSIGN(struct statfs s, fs ? fs->StatFs() : f->StatFs());
+  s.f_flags |= kStValid;
   SYS_TRY(t.memory().CopyOut(a[1], &s, sizeof s));
   return 0;
 }
@@ -1771,6 +1753,7 @@ int64_t Sendfile(Task& t, const SyscallArgs& a) {
 
   auto in = t.fds->Get(in_fd);
   if (!in || !in->readable()) return -EBADF;
+  if (auto st = in->Stat(); st.ok() && S_ISDIR(st->st_mode)) return -EINVAL;  // no splice_read
   if (pos) {
     if (!HasPositionalIo(*in, false)) return -ESPIPE;
     if (*pos < 0 || !PosOk(*pos, count)) return -EINVAL;
@@ -1824,6 +1807,11 @@ int64_t CopyFileRange(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(struct stat ost, out->Stat());
   if (S_ISDIR(ist.st_mode) || S_ISDIR(ost.st_mode)) return -EISDIR;
   if (!S_ISREG(ist.st_mode) || !S_ISREG(ost.st_mode)) return -EINVAL;
+  // Between file systems: EXDEV, as Linux (5.19+) answers for local ones.
+  if (!in->path.empty() && !out->path.empty() && in->path[0] == '/' && out->path[0] == '/' &&
+      kernel::ResolveMount(t, in->path).first != kernel::ResolveMount(t, out->path).first) {
+    return -EXDEV;
+  }
   std::optional<uint64_t> in_off, out_off;
   // generic_copy_file_checks: offset + count may not wrap (as unsigned).
   if (int64_t e = ReadOffset(t, a[1], EOVERFLOW, &in_off)) return e;
@@ -2004,12 +1992,17 @@ int64_t Utimensat(Task& t, const SyscallArgs& a) {
     SYS_TRY(t.memory().CopyIn(a[2], ts, sizeof ts));
     if (!NsecValid(ts[0].tv_nsec) || !NsecValid(ts[1].tv_nsec)) return -EINVAL;
     if (!(ts[0].tv_nsec == UTIME_NOW && ts[1].tv_nsec == UTIME_NOW)) times = ts;
+    // Both omitted: Linux returns before it looks at the path or the FD.
+    if (ts[0].tv_nsec == UTIME_OMIT && ts[1].tv_nsec == UTIME_OMIT && !(flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))) {
+      return 0;
+    }
   }
   if (a[1] == 0) {
     // utimensat(fd, NULL, ...): the file dirfd refers to (futimens).
     if (dirfd == AT_FDCWD) return -EFAULT;
     if (flags & ~AT_SYMLINK_NOFOLLOW) return -EINVAL;
     SYS_ASSIGN(auto f, kernel::FileFor(t, dirfd));
+    if (IsPath(*f)) return -EBADF;
     if (f->path.empty() || f->path[0] != '/') return 0;  // pipes: nothing kept
     return ApplyUtimes(t, AT_FDCWD, f->path, times, 0);
   }

@@ -1,4 +1,5 @@
 // Memory: mmap, munmap, mprotect, mremap, brk, madvise, msync, mincore, mlock.
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -36,6 +37,7 @@ int64_t Mmap(Task& t, const SyscallArgs& a) {
   r.growsdown = flags & MAP_GROWSDOWN;
   if (!(flags & MAP_ANONYMOUS)) {
     SYS_ASSIGN(auto f, kernel::FileFor(t, fd));
+    if (f->flags() & O_PATH) return -EBADF;  // an O_PATH FD is no file to map
     if (!f->readable()) return -EACCES;
     if (r.shared && (prot & PROT_WRITE) && !f->writable()) return -EACCES;
     SYS_ASSIGN(r.file, f->Mappable());
