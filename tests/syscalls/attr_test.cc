@@ -16,7 +16,6 @@
 #include <sys/xattr.h>
 
 #include <algorithm>
-#include <memory>
 #include <set>
 
 #include "test_util.h"
@@ -25,32 +24,6 @@ namespace conformance {
 namespace {
 
 // ---- helpers -------------------------------------------------------------------------------
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
-
-class ScopedUmask {
- public:
-  explicit ScopedUmask(mode_t m) : old_(umask(m)) {}
-  ~ScopedUmask() { umask(old_); }
-  ScopedUmask(const ScopedUmask&) = delete;
-  ScopedUmask& operator=(const ScopedUmask&) = delete;
-
- private:
-  mode_t old_;
-};
 
 // Whether the running kernel (or the Sentry's reported version) is at least maj.min.
 bool KernelAtLeast(int maj, int min) {
@@ -72,45 +45,10 @@ int64_t RealtimeNs(clockid_t clock = CLOCK_REALTIME) {
 constexpr int64_t kSecond = 1000000000;
 
 // A fresh scratch directory under each FsTestDirs() entry, with umask 022.
-class FsTest : public ::testing::TestWithParam<std::string> {
+class FsTest : public FsFixture {
  protected:
-  void SetUp() override {
-    old_umask_ = umask(022);
-    dir_ = std::make_unique<ScratchDir>(GetParam());
-    ASSERT_TRUE(dir_->ok()) << GetParam() << ": " << strerror(errno);
-  }
-  void TearDown() override { umask(old_umask_); }
+  FsTest() : FsFixture(022) {}
 
-  std::string P(const std::string& name) const { return *dir_ / name; }
-  const std::string& D() const { return dir_->path(); }
-  void File(const std::string& name, const std::string& data = "", mode_t mode = 0644) {
-    ASSERT_TRUE(WriteFile(P(name), data, mode)) << name << ": " << strerror(errno);
-  }
-  void Dir(const std::string& name, mode_t mode = 0755) {
-    ASSERT_EQ(mkdir(P(name).c_str(), mode), 0) << name << ": " << strerror(errno);
-  }
-  void Link(const std::string& target, const std::string& name) {
-    ASSERT_EQ(symlink(target.c_str(), P(name).c_str()), 0) << name << ": " << strerror(errno);
-  }
-  int Open(const std::string& name, int flags, mode_t mode = 0644) {
-    int fd = open(P(name).c_str(), flags | O_CLOEXEC, mode);
-    EXPECT_GE(fd, 0) << name << ": " << strerror(errno);
-    return fd;
-  }
-  struct stat St(const std::string& name, bool follow = true) {
-    struct stat st = {};
-    int r = follow ? stat(P(name).c_str(), &st) : lstat(P(name).c_str(), &st);
-    EXPECT_EQ(r, 0) << name << ": " << strerror(errno);
-    return st;
-  }
-  mode_t Mode(const std::string& name, bool follow = true) { return St(name, follow).st_mode; }
-  std::string Contents(const std::string& name) {
-    int fd = open(P(name).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return "<" + std::string(strerror(errno)) + ">";
-    std::string s = ReadAll(fd);
-    close(fd);
-    return s;
-  }
   // The f_type of the file system under test.
   long FsType() {
     struct statfs sf = {};
@@ -123,27 +61,19 @@ class FsTest : public ::testing::TestWithParam<std::string> {
     struct timespec ts[2] = {{1000000, 0}, {1000000, 0}};
     ASSERT_EQ(utimensat(AT_FDCWD, P(name).c_str(), ts, flags), 0) << strerror(errno);
   }
-
- private:
-  std::unique_ptr<ScratchDir> dir_;
-  mode_t old_umask_ = 022;
 };
 
-#define FS_SUITE(suite)                    \
-  class suite : public FsTest {};          \
-  INSTANTIATE_TEST_SUITE_P(Fs, suite, ::testing::ValuesIn(FsTestDirs()), FsDirName)
-
-FS_SUITE(Stat);
-FS_SUITE(Statx);
-FS_SUITE(Chmod);
-FS_SUITE(Chown);
-FS_SUITE(Utimens);
-FS_SUITE(Truncate);
-FS_SUITE(Fallocate);
-FS_SUITE(Access);
-FS_SUITE(Statfs);
-FS_SUITE(Umask);
-FS_SUITE(Xattr);
+FS_SUITE(Stat, FsTest);
+FS_SUITE(Statx, FsTest);
+FS_SUITE(Chmod, FsTest);
+FS_SUITE(Chown, FsTest);
+FS_SUITE(Utimens, FsTest);
+FS_SUITE(Truncate, FsTest);
+FS_SUITE(Fallocate, FsTest);
+FS_SUITE(Access, FsTest);
+FS_SUITE(Statfs, FsTest);
+FS_SUITE(Umask, FsTest);
+FS_SUITE(Xattr, FsTest);
 
 // ---- stat/fstat/lstat/newfstatat -----------------------------------------------------------
 

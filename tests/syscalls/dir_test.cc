@@ -7,7 +7,6 @@
 #include <sys/sysmacros.h>
 
 #include <map>
-#include <memory>
 #include <set>
 
 #include "test_util.h"
@@ -16,60 +15,6 @@ namespace conformance {
 namespace {
 
 // ---- helpers -------------------------------------------------------------------------------
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
-
-class ScopedUmask {
- public:
-  explicit ScopedUmask(mode_t m) : old_(umask(m)) {}
-  ~ScopedUmask() { umask(old_); }
-
- private:
-  mode_t old_;
-};
-
-class CwdRestorer {
- public:
-  CwdRestorer() : fd_(open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {}
-  ~CwdRestorer() {
-    if (fd_ >= 0) {
-      if (fchdir(fd_) != 0) ADD_FAILURE() << "cannot restore cwd";
-      close(fd_);
-    }
-  }
-  CwdRestorer(const CwdRestorer&) = delete;
-  CwdRestorer& operator=(const CwdRestorer&) = delete;
-
- private:
-  int fd_;
-};
-
-std::string ReadPath(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "<" + std::string(strerror(errno)) + ">";
-  std::string s = ReadAll(fd);
-  close(fd);
-  return s;
-}
-
-std::string Readlink(const std::string& path) {
-  char buf[PATH_MAX + 1];
-  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
-  return n < 0 ? "<" + std::string(strerror(errno)) + ">" : std::string(buf, n);
-}
 
 struct stat Lstat(const std::string& path) {
   struct stat st = {};
@@ -87,14 +32,6 @@ struct Dirent {
   uint64_t ino;
   int64_t off;
   unsigned char type;
-};
-
-struct LinuxDirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
 };
 
 // Reads the directory from its current position to the end with getdents64 calls of
@@ -151,33 +88,10 @@ bool Later(const struct timespec& a, const struct timespec& b) {
   return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
 }
 
-class DirTest : public ::testing::TestWithParam<std::string> {
+class DirTest : public FsFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::make_unique<ScratchDir>(GetParam());
-    ASSERT_TRUE(dir_->ok()) << GetParam() << ": " << strerror(errno);
-  }
-  std::string P(const std::string& name) const { return *dir_ / name; }
-  const std::string& D() const { return dir_->path(); }
-  void File(const std::string& name, const std::string& data = "") {
-    ASSERT_TRUE(WriteFile(P(name), data)) << name << ": " << strerror(errno);
-  }
-  void Dir(const std::string& name) {
-    ASSERT_EQ(mkdir(P(name).c_str(), 0755), 0) << name << ": " << strerror(errno);
-  }
-  void Link(const std::string& target, const std::string& name) {
-    ASSERT_EQ(symlink(target.c_str(), P(name).c_str()), 0) << name << ": " << strerror(errno);
-  }
-  int OpenDir(const std::string& name = "") {
-    std::string p = name.empty() ? D() : P(name);
-    int fd = open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    EXPECT_GE(fd, 0) << p << ": " << strerror(errno);
-    return fd;
-  }
   ino_t Ino(const std::string& name) { return Lstat(P(name)).st_ino; }
   nlink_t Nlink(const std::string& name) { return Lstat(name.empty() ? D() : P(name)).st_nlink; }
-
-  std::unique_ptr<ScratchDir> dir_;
 };
 
 // ---- mkdir -------------------------------------------------------------------------------

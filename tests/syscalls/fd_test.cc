@@ -13,7 +13,6 @@
 #include <sys/uio.h>
 #include <termios.h>
 
-#include <memory>
 #include <vector>
 
 #include "test_util.h"
@@ -22,21 +21,6 @@ namespace conformance {
 namespace {
 
 // ---- helpers -------------------------------------------------------------------------------
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 struct Pipe {
   int r = -1, w = -1;
@@ -66,58 +50,19 @@ int UnusedFdNumber() {
 }
 
 // A fresh scratch directory under each FsTestDirs() entry, with umask 022.
-class FsTest : public ::testing::TestWithParam<std::string> {
+class FsTest : public FsFixture {
  protected:
-  void SetUp() override {
-    old_umask_ = umask(022);
-    dir_ = std::make_unique<ScratchDir>(GetParam());
-    ASSERT_TRUE(dir_->ok()) << GetParam() << ": " << strerror(errno);
-  }
-  void TearDown() override { umask(old_umask_); }
-
-  std::string P(const std::string& name) const { return *dir_ / name; }
-  const std::string& D() const { return dir_->path(); }
-  void File(const std::string& name, const std::string& data = "", mode_t mode = 0644) {
-    ASSERT_TRUE(WriteFile(P(name), data, mode)) << name << ": " << strerror(errno);
-  }
-  void Dir(const std::string& name) {
-    ASSERT_EQ(mkdir(P(name).c_str(), 0755), 0) << name << ": " << strerror(errno);
-  }
-  int Open(const std::string& name, int flags, mode_t mode = 0644) {
-    int fd = open(P(name).c_str(), flags | O_CLOEXEC, mode);
-    EXPECT_GE(fd, 0) << name << ": " << strerror(errno);
-    return fd;
-  }
-  struct stat St(const std::string& name) {
-    struct stat st = {};
-    EXPECT_EQ(stat(P(name).c_str(), &st), 0) << name << ": " << strerror(errno);
-    return st;
-  }
-  std::string Contents(const std::string& name) {
-    int fd = open(P(name).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return "<" + std::string(strerror(errno)) + ">";
-    std::string s = ReadAll(fd);
-    close(fd);
-    return s;
-  }
-
- private:
-  std::unique_ptr<ScratchDir> dir_;
-  mode_t old_umask_ = 022;
+  FsTest() : FsFixture(022) {}
 };
 
-#define FS_SUITE(suite)                    \
-  class suite : public FsTest {};          \
-  INSTANTIATE_TEST_SUITE_P(Fs, suite, ::testing::ValuesIn(FsTestDirs()), FsDirName)
-
-FS_SUITE(OpenFlags);
-FS_SUITE(FileIo);
-FS_SUITE(FileSeek);
-FS_SUITE(FileSync);
-FS_SUITE(Sendfile);
-FS_SUITE(CopyRange);
-FS_SUITE(FileIoctl);
-FS_SUITE(FileFcntl);
+FS_SUITE(OpenFlags, FsTest);
+FS_SUITE(FileIo, FsTest);
+FS_SUITE(FileSeek, FsTest);
+FS_SUITE(FileSync, FsTest);
+FS_SUITE(Sendfile, FsTest);
+FS_SUITE(CopyRange, FsTest);
+FS_SUITE(FileIoctl, FsTest);
+FS_SUITE(FileFcntl, FsTest);
 
 // ---- open flags and creat ------------------------------------------------------------------
 
@@ -1121,19 +1066,8 @@ TEST(Ioctl, FioclexAndFionclex) {
 
 TEST(FdLimit, OpenBeyondTheLimitEMFILE) {
   EXPECT_CHILD_OK([] {
-    struct rlimit rl;
-    CHILD_CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
-    struct rlimit low = {64, rl.rlim_max};
-    CHILD_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
-    int last = -1;
-    for (;;) {
-      int fd = open("/dev/null", O_RDONLY);
-      if (fd < 0) {
-        CHILD_CHECK(errno == EMFILE);
-        break;
-      }
-      last = fd;
-    }
+    ChildLowerNofile(64);
+    int last = ChildOpenUntilEMFILE();
     CHILD_CHECK(last == 63);  // every number below the limit is in use now
     int p[2];
     CHILD_CHECK_ERRNO(pipe(p), EMFILE);
@@ -1153,10 +1087,7 @@ TEST(FdLimit, LoweringBelowOpenDescriptorsKeepsThem) {
     int high = fcntl(0, F_DUPFD, 100);
     if (high < 0) high = fcntl(open("/dev/null", O_RDONLY), F_DUPFD, 100);
     CHILD_CHECK(high >= 100);
-    struct rlimit rl;
-    CHILD_CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
-    struct rlimit low = {50, rl.rlim_max};
-    CHILD_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    ChildLowerNofile(50);
     CHILD_CHECK(fcntl(high, F_GETFD) != -1);  // still open
     struct stat st;
     CHILD_CHECK(fstat(high, &st) == 0);

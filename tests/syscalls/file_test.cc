@@ -19,14 +19,6 @@ int OpenOrDie(const std::string& path, int flags, mode_t mode = 0644) {
   return fd;
 }
 
-std::string ReadFileAt(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "<" + std::string(strerror(errno)) + ">";
-  std::string s = ReadAll(fd);
-  close(fd);
-  return s;
-}
-
 // ---- open/close ----------------------------------------------------------------------------
 
 TEST(Open, CreateWriteReadBack) {
@@ -41,7 +33,7 @@ TEST(Open, CreateWriteReadBack) {
   EXPECT_STREQ(buf, "hello world");
   EXPECT_EQ(read(fd, buf, sizeof buf), 0);  // EOF
   EXPECT_EQ(close(fd), 0);
-  EXPECT_EQ(ReadFileAt(path), "hello world");
+  EXPECT_EQ(ReadPath(path), "hello world");
 }
 
 TEST(Open, LowestFreeDescriptor) {
@@ -114,7 +106,7 @@ TEST(Open, TruncAndAppend) {
   EXPECT_EQ(write(fd, "def", 3), 3);  // lands at the end regardless of the offset
   EXPECT_EQ(lseek(fd, 0, SEEK_CUR), 6);
   close(fd);
-  EXPECT_EQ(ReadFileAt(path), "abcdef");
+  EXPECT_EQ(ReadPath(path), "abcdef");
 }
 
 TEST(Open, OpenatRelativeToDirectory) {
@@ -176,7 +168,7 @@ TEST(ReadWrite, BadBuffersEFAULT) {
   EXPECT_EQ(read(fd, BadPointer(), 0), 0);
   EXPECT_EQ(write(fd, BadPointer(), 0), 0);
   close(fd);
-  EXPECT_EQ(ReadFileAt(path), "some data");
+  EXPECT_EQ(ReadPath(path), "some data");
 }
 
 TEST(ReadWrite, PreadPwriteKeepOffset) {
@@ -195,7 +187,7 @@ TEST(ReadWrite, PreadPwriteKeepOffset) {
   // Past EOF: nothing to read; writing there extends the file with a hole of zeros.
   EXPECT_EQ(pread(fd, buf, 4, 100), 0);
   EXPECT_EQ(pwrite(fd, "Z", 1, 12), 1);
-  EXPECT_EQ(ReadFileAt(path), std::string("XYcdefghij\0\0Z", 13));
+  EXPECT_EQ(ReadPath(path), std::string("XYcdefghij\0\0Z", 13));
   EXPECT_ERRNO(EINVAL, pread(fd, buf, 1, -1));
   EXPECT_ERRNO(EINVAL, pwrite(fd, buf, 1, -5));
   close(fd);
@@ -326,14 +318,6 @@ TEST(Stat, Errors) {
 }
 
 // ---- getdents64 ---------------------------------------------------------------------------
-
-struct LinuxDirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
 
 std::set<std::string> ListDir(int fd, std::map<std::string, int>* types = nullptr) {
   std::set<std::string> names;
@@ -549,7 +533,7 @@ TEST(Cwd, ChdirGetcwdFchdir) {
   ASSERT_EQ(chdir(".."), 0);
   // Relative paths resolve against the new cwd.
   ASSERT_TRUE(WriteFile("rel", "relative"));
-  EXPECT_EQ(ReadFileAt(dir.Join("rel")), "relative");
+  EXPECT_EQ(ReadPath(dir.Join("rel")), "relative");
   int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   ASSERT_EQ(fchdir(fd), 0);
   ASSERT_NE(getcwd(buf, sizeof buf), nullptr);
@@ -677,15 +661,15 @@ TEST(Rename, FilesAndDirectories) {
   ASSERT_TRUE(WriteFile(dir.Join("b"), "BBB"));
   // Replaces the target atomically.
   ASSERT_EQ(rename(dir.Join("a").c_str(), dir.Join("b").c_str()), 0);
-  EXPECT_EQ(ReadFileAt(dir.Join("b")), "AAA");
+  EXPECT_EQ(ReadPath(dir.Join("b")), "AAA");
   EXPECT_ERRNO(ENOENT, access(dir.Join("a").c_str(), F_OK));
   ASSERT_EQ(mkdir(dir.Join("d1").c_str(), 0755), 0);
   ASSERT_EQ(rename(dir.Join("b").c_str(), dir.Join("d1/moved").c_str()), 0);
-  EXPECT_EQ(ReadFileAt(dir.Join("d1/moved")), "AAA");
+  EXPECT_EQ(ReadPath(dir.Join("d1/moved")), "AAA");
   // A directory may replace an empty directory.
   ASSERT_EQ(mkdir(dir.Join("empty").c_str(), 0755), 0);
   ASSERT_EQ(rename(dir.Join("d1").c_str(), dir.Join("empty").c_str()), 0);
-  EXPECT_EQ(ReadFileAt(dir.Join("empty/moved")), "AAA");
+  EXPECT_EQ(ReadPath(dir.Join("empty/moved")), "AAA");
   // Renaming to itself is a no-op.
   EXPECT_EQ(rename(dir.Join("empty").c_str(), dir.Join("empty").c_str()), 0);
 }
@@ -747,7 +731,7 @@ TEST(DevZero, ReadsZeros) {
 }
 
 TEST(Rootfs, ReadsEtcPasswd) {
-  std::string s = ReadFileAt("/etc/passwd");
+  std::string s = ReadPath("/etc/passwd");
   EXPECT_EQ(s.rfind("root:x:0:0:", 0), 0u) << s.substr(0, 40);
 }
 

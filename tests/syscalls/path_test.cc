@@ -7,50 +7,12 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 
-#include <memory>
-
 #include "test_util.h"
 
 namespace conformance {
 namespace {
 
 // ---- helpers -------------------------------------------------------------------------------
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
-
-std::string ReadPath(const std::string& path, int flags = 0) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
-  if (fd < 0) return "<" + std::string(strerror(errno)) + ">";
-  std::string s = ReadAll(fd);
-  close(fd);
-  return s;
-}
-
-std::string ReadFd(int fd) {
-  if (fd < 0) return "<" + std::string(strerror(errno)) + ">";
-  std::string s = ReadAll(fd);
-  close(fd);
-  return s;
-}
-
-std::string Readlink(const std::string& path) {
-  char buf[PATH_MAX];
-  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
-  return n < 0 ? "<" + std::string(strerror(errno)) + ">" : std::string(buf, n);
-}
 
 std::string RealPath(const std::string& path) {
   char buf[PATH_MAX];
@@ -92,59 +54,8 @@ long Openat2(int dirfd, const std::string& path, uint64_t flags, uint64_t resolv
   return syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
 }
 
-// Restores the working directory when it goes out of scope.
-class CwdRestorer {
- public:
-  CwdRestorer() : fd_(open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {}
-  ~CwdRestorer() {
-    if (fd_ >= 0) {
-      if (fchdir(fd_) != 0) ADD_FAILURE() << "cannot restore cwd";
-      close(fd_);
-    }
-  }
-  CwdRestorer(const CwdRestorer&) = delete;
-  CwdRestorer& operator=(const CwdRestorer&) = delete;
-
- private:
-  int fd_;
-};
-
-class ScopedUmask {
- public:
-  explicit ScopedUmask(mode_t m) : old_(umask(m)) {}
-  ~ScopedUmask() { umask(old_); }
-
- private:
-  mode_t old_;
-};
-
 // A fresh scratch directory under each FsTestDirs() entry.
-class PathTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    dir_ = std::make_unique<ScratchDir>(GetParam());
-    ASSERT_TRUE(dir_->ok()) << GetParam() << ": " << strerror(errno);
-  }
-  std::string P(const std::string& name) const { return *dir_ / name; }
-  const std::string& D() const { return dir_->path(); }
-  void File(const std::string& name, const std::string& data = "") {
-    ASSERT_TRUE(WriteFile(P(name), data)) << name << ": " << strerror(errno);
-  }
-  void Dir(const std::string& name) {
-    ASSERT_EQ(mkdir(P(name).c_str(), 0755), 0) << name << ": " << strerror(errno);
-  }
-  void Link(const std::string& target, const std::string& name) {
-    ASSERT_EQ(symlink(target.c_str(), P(name).c_str()), 0) << name << ": " << strerror(errno);
-  }
-  int OpenDir(const std::string& name = "") {
-    std::string p = name.empty() ? D() : P(name);
-    int fd = open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    EXPECT_GE(fd, 0) << p << ": " << strerror(errno);
-    return fd;
-  }
-
-  std::unique_ptr<ScratchDir> dir_;
-};
+class PathTest : public FsFixture {};
 
 // ---- absolute, relative, dirfd -------------------------------------------------------------
 

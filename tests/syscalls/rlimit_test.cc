@@ -128,21 +128,9 @@ TEST(Rlimit, PrlimitOtherProcess) {
 
 TEST(Rlimit, NofileLimitsOpenEMFILE) {
   EXPECT_CHILD_OK([] {
-    struct rlimit rl;
-    CHILD_CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
-    struct rlimit nl = {16, rl.rlim_max};
-    CHILD_CHECK(setrlimit(RLIMIT_NOFILE, &nl) == 0);
+    ChildLowerNofile(16);
     for (int i = 3; i < 64; i++) close(i);
-    int last = -1;
-    for (;;) {
-      int fd = open("/dev/null", O_RDONLY);
-      if (fd < 0) {
-        CHILD_CHECK(errno == EMFILE);
-        break;
-      }
-      CHILD_CHECK(fd < 16);
-      last = fd;
-    }
+    int last = ChildOpenUntilEMFILE(16);
     CHILD_CHECK(last == 15);
     CHILD_CHECK_ERRNO(dup(0), EMFILE);
     int p[2];
@@ -153,10 +141,7 @@ TEST(Rlimit, NofileLimitsOpenEMFILE) {
 
 TEST(Rlimit, NofileLimitsDup2AndFcntl) {
   EXPECT_CHILD_OK([] {
-    struct rlimit rl;
-    CHILD_CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
-    struct rlimit nl = {16, rl.rlim_max};
-    CHILD_CHECK(setrlimit(RLIMIT_NOFILE, &nl) == 0);
+    ChildLowerNofile(16);
     CHILD_CHECK(dup2(0, 15) == 15);
     CHILD_CHECK_ERRNO(dup2(0, 16), EBADF);
     CHILD_CHECK_ERRNO(dup3(0, 100, 0), EBADF);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -446,5 +448,173 @@ inline FaultInfo CatchFault(const std::function<void()>& fn) {
   for (int i = 0; i < 5; i++) sigaction(kSigs[i], &old[i], nullptr);
   return result;
 }
+
+// ---- file-system tests -------------------------------------------------------------------
+
+// Owns a descriptor and closes it at scope exit.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+// Sets the umask, and restores the old one at scope exit.
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t m) : old_(umask(m)) {}
+  ~ScopedUmask() { umask(old_); }
+  ScopedUmask(const ScopedUmask&) = delete;
+  ScopedUmask& operator=(const ScopedUmask&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+// Restores the working directory when it goes out of scope (a test failure if it cannot).
+class CwdRestorer {
+ public:
+  CwdRestorer() : fd_(open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {}
+  ~CwdRestorer() {
+    if (fd_ >= 0) {
+      if (fchdir(fd_) != 0) ADD_FAILURE() << "cannot restore cwd";
+      close(fd_);
+    }
+  }
+  CwdRestorer(const CwdRestorer&) = delete;
+  CwdRestorer& operator=(const CwdRestorer&) = delete;
+
+ private:
+  int fd_;
+};
+
+// The contents of the file at `path` (opened O_RDONLY | flags), or "<strerror>" if it
+// cannot be opened.
+inline std::string ReadPath(const std::string& path, int flags = 0) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0) return "<" + std::string(strerror(errno)) + ">";
+  std::string s = ReadAll(fd);
+  close(fd);
+  return s;
+}
+
+// Reads `fd` (the result of an open call) to EOF and closes it; "<strerror>" if fd < 0.
+inline std::string ReadFd(int fd) {
+  if (fd < 0) return "<" + std::string(strerror(errno)) + ">";
+  std::string s = ReadAll(fd);
+  close(fd);
+  return s;
+}
+
+// The target of the symlink at `path`, or "<strerror>".
+inline std::string Readlink(const std::string& path) {
+  char buf[PATH_MAX + 1];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
+  return n < 0 ? "<" + std::string(strerror(errno)) + ">" : std::string(buf, n);
+}
+
+// Base fixture for tests parameterized over FsTestDirs(): each test runs in a fresh
+// ScratchDir under its parameter, optionally with a fixed umask (restored afterwards).
+class FsFixture : public ::testing::TestWithParam<std::string> {
+ protected:
+  FsFixture() = default;
+  explicit FsFixture(mode_t test_umask) : set_umask_(true), test_umask_(test_umask) {}
+
+  void SetUp() override {
+    if (set_umask_) old_umask_ = umask(test_umask_);
+    dir_ = std::make_unique<ScratchDir>(GetParam());
+    ASSERT_TRUE(dir_->ok()) << GetParam() << ": " << strerror(errno);
+  }
+  void TearDown() override {
+    if (set_umask_) umask(old_umask_);
+  }
+
+  // The path of `name` in the scratch directory, and the scratch directory itself.
+  std::string P(const std::string& name) const { return *dir_ / name; }
+  const std::string& D() const { return dir_->path(); }
+  void File(const std::string& name, const std::string& data = "", mode_t mode = 0644) {
+    ASSERT_TRUE(WriteFile(P(name), data, mode)) << name << ": " << strerror(errno);
+  }
+  void Dir(const std::string& name, mode_t mode = 0755) {
+    ASSERT_EQ(mkdir(P(name).c_str(), mode), 0) << name << ": " << strerror(errno);
+  }
+  void Link(const std::string& target, const std::string& name) {
+    ASSERT_EQ(symlink(target.c_str(), P(name).c_str()), 0) << name << ": " << strerror(errno);
+  }
+  // Opens `name` (O_CLOEXEC added); a test failure if that fails.
+  int Open(const std::string& name, int flags, mode_t mode = 0644) {
+    int fd = open(P(name).c_str(), flags | O_CLOEXEC, mode);
+    EXPECT_GE(fd, 0) << name << ": " << strerror(errno);
+    return fd;
+  }
+  // Opens the directory `name` ("" for the scratch directory); a test failure if that fails.
+  int OpenDir(const std::string& name = "") {
+    std::string p = name.empty() ? D() : P(name);
+    int fd = open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    EXPECT_GE(fd, 0) << p << ": " << strerror(errno);
+    return fd;
+  }
+  struct stat St(const std::string& name, bool follow = true) {
+    struct stat st = {};
+    int r = follow ? stat(P(name).c_str(), &st) : lstat(P(name).c_str(), &st);
+    EXPECT_EQ(r, 0) << name << ": " << strerror(errno);
+    return st;
+  }
+  mode_t Mode(const std::string& name, bool follow = true) { return St(name, follow).st_mode; }
+  std::string Contents(const std::string& name) { return ReadPath(P(name)); }
+
+ private:
+  std::unique_ptr<ScratchDir> dir_;
+  bool set_umask_ = false;
+  mode_t test_umask_ = 022;
+  mode_t old_umask_ = 022;
+};
+
+// Declares `suite` as a `fixture` (an FsFixture) and runs its TEST_Ps in every FsTestDirs()
+// entry, named Fs/suite.Test/<FsDirName>.
+#define FS_SUITE(suite, fixture)          \
+  class suite : public fixture {};        \
+  INSTANTIATE_TEST_SUITE_P(Fs, suite, ::testing::ValuesIn(FsTestDirs()), conformance::FsDirName)
+
+// Child-side: sets the soft RLIMIT_NOFILE to `soft`, keeping the hard limit.
+inline void ChildLowerNofile(rlim_t soft) {
+  struct rlimit rl;
+  CHILD_CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+  struct rlimit low = {soft, rl.rlim_max};
+  CHILD_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+}
+
+// Child-side: opens /dev/null until that fails, which must be with EMFILE; returns the last
+// descriptor it got (-1 if none). With `limit` >= 0 every descriptor must be below it.
+inline int ChildOpenUntilEMFILE(int limit = -1) {
+  int last = -1;
+  for (;;) {
+    int fd = open("/dev/null", O_RDONLY);
+    if (fd < 0) {
+      CHILD_CHECK(errno == EMFILE);
+      break;
+    }
+    if (limit >= 0) CHILD_CHECK(fd < limit);
+    last = fd;
+  }
+  return last;
+}
+
+// The record getdents64 returns (struct linux_dirent64).
+struct LinuxDirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
 
 }  // namespace conformance

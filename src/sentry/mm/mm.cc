@@ -529,6 +529,25 @@ size_t MemoryManager::CopyOutPartial(uint64_t addr, const void* src, size_t len)
   return ForEachRangeLocked(addr, len, PROT_WRITE, [&](uint8_t* p, size_t at, size_t n) { memcpy(p, in + at, n); });
 }
 
+ssize_t MemoryManager::HostIo(const std::vector<std::pair<uint64_t, size_t>>& ranges, int need_prot,
+                              const std::function<ssize_t(const struct iovec*, int)>& io) {
+  constexpr size_t kMaxPieces = 1024;  // IOV_MAX
+  std::shared_lock<std::shared_mutex> l(mu_);
+  std::vector<struct iovec> iov;
+  for (const auto& [addr, len] : ranges) {
+    size_t reached = ForEachRangeLocked(addr, len, need_prot, [&](uint8_t* p, size_t, size_t n) {
+      if (iov.size() < kMaxPieces) iov.push_back({p, n});
+    });
+    if (reached < len || iov.size() >= kMaxPieces) break;
+  }
+  if (iov.empty()) return -EFAULT;
+  ssize_t r;
+  do {
+    r = io(iov.data(), static_cast<int>(iov.size()));
+  } while (r < 0 && errno == EINTR);
+  return r < 0 ? -errno : r;
+}
+
 size_t MemoryManager::WritablePrefix(uint64_t addr, size_t len) const {
   std::shared_lock<std::shared_mutex> l(mu_);
   return ForEachRangeLocked(addr, len, PROT_WRITE, [](uint8_t*, size_t, size_t) {});

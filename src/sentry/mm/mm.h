@@ -13,9 +13,11 @@
 #pragma once
 
 #include <sys/mman.h>
+#include <sys/uio.h>
 
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -97,6 +99,16 @@ class MemoryManager {
   // How many bytes from addr on (up to len) the application could write:
   // lets a stream read take no more data than its buffer can hold.
   size_t WritablePrefix(uint64_t addr, size_t len) const;
+  // Host I/O straight between a host FD and the memory behind `ranges`
+  // (application address, length), which must allow `need_prot` (PROT_WRITE
+  // to read a file into it, PROT_READ to write it out). `io` gets the host
+  // pieces, in order up to the first inaccessible byte, as one iovec array
+  // (one readv/writev: an O_APPEND write stays atomic) and returns what the
+  // call returned (-1 with errno on failure). -EFAULT without calling `io`
+  // when not even the first byte is accessible. The address space is locked
+  // for reading meanwhile: only for regular files, whose I/O waits on no one.
+  ssize_t HostIo(const std::vector<std::pair<uint64_t, size_t>>& ranges, int need_prot,
+                 const std::function<ssize_t(const struct iovec*, int)>& io);
   // A NUL-terminated string of at most max_len bytes (ENAMETOOLONG beyond).
   Result<std::string> CopyInString(uint64_t addr, size_t max_len) const;
 

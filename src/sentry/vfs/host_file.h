@@ -40,6 +40,7 @@ class HostFile : public File, public mm::Mappable {
   ino_t MapsIno() const override { return ino_; }
 
   int host_fd() const { return fd_.get(); }
+  bool stream() const { return stream_; }
 
  private:
   UniqueFd fd_;
