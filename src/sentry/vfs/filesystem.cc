@@ -53,6 +53,8 @@ Status Filesystem::RemoveXattr(const std::string& path, const std::string&) {
   return Error(EOPNOTSUPP, "");
 }
 
+Result<std::vector<Dirent>> Filesystem::ListDir(const std::string&) { return Error(ENOTDIR, ""); }
+
 void MountTable::Add(std::string point, std::shared_ptr<Filesystem> fs) {
   std::lock_guard<std::mutex> l(mu_);
   std::erase_if(mounts_, [&](const Mount& m) { return m.point == point; });

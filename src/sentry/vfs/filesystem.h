@@ -64,6 +64,10 @@ class Filesystem {
   virtual Status SetXattr(const std::string& path, const std::string& name, const std::string& value, int flags);
   virtual Result<std::vector<std::string>> ListXattr(const std::string& path);
   virtual Status RemoveXattr(const std::string& path, const std::string& name);
+  // The listing of a directory, "." and ".." first, for file systems whose
+  // directories open as PathDirFile (listed by path: the gofer's, the
+  // overlay); ENOTDIR for the others, whose directory files list themselves.
+  virtual Result<std::vector<Dirent>> ListDir(const std::string& path);
   virtual bool ReadOnly() const { return false; }
   // Whether file data lives in the Sentry's memory (tmpfs, the overlay's
   // upper layer): sizes are then capped at what statfs advertises.

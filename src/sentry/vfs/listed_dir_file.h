@@ -4,10 +4,13 @@
 // at position 0: one pass over a large directory costs one listing.
 #pragma once
 
+#include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/filesystem.h"
 
 namespace stockade::sentry::vfs {
 
@@ -33,6 +36,26 @@ class ListedDirFile : public File {
   std::mutex list_mu_;
   std::vector<Dirent> listing_;
   bool listed_ = false;
+};
+
+// A directory (or an O_PATH node) of a file system that answers by path:
+// attributes, listing and mode changes are asked of the file system, by the
+// path the file was opened by (a later rename is not tracked).
+class PathDirFile : public ListedDirFile {
+ public:
+  PathDirFile(std::shared_ptr<Filesystem> fs, std::string rel, int flags)
+      : ListedDirFile(flags), fs_(std::move(fs)), rel_(std::move(rel)) {}
+  Result<struct stat> Stat() override { return fs_->Stat(rel_, false); }
+  Result<struct statfs> StatFs() override { return fs_->StatFs(); }
+  Status Chmod(mode_t mode) override { return fs_->Chmod(rel_, mode, false); }
+  Status Chown(uid_t uid, gid_t gid) override { return fs_->Chown(rel_, uid, gid, false); }
+
+ protected:
+  Result<std::vector<Dirent>> List() override { return fs_->ListDir(rel_); }
+
+ private:
+  std::shared_ptr<Filesystem> fs_;
+  std::string rel_;
 };
 
 }  // namespace stockade::sentry::vfs

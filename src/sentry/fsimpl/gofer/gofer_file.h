@@ -1,5 +1,5 @@
-// The files GoferFs opens: a regular file over its donated host FD, and a
-// node (a directory, or anything opened with O_PATH) served by requests.
+// The regular files GoferFs opens, over the host FD the gofer donates.
+// Directories and O_PATH nodes are vfs::PathDirFile, served by requests.
 #pragma once
 
 #include <memory>
@@ -8,7 +8,6 @@
 
 #include "sentry/fsimpl/gofer/gofer_fs.h"
 #include "sentry/vfs/host_file.h"
-#include "sentry/vfs/listed_dir_file.h"
 
 namespace stockade::sentry::fsimpl {
 
@@ -30,21 +29,5 @@ class GoferFile : public vfs::HostFile {
   gid_t gid_;
 };
 
-class GoferNodeFile : public vfs::ListedDirFile {
- public:
-  GoferNodeFile(std::shared_ptr<GoferFs> fs, std::string rel, int flags)
-      : ListedDirFile(flags), fs_(std::move(fs)), rel_(std::move(rel)) {}
-  Result<struct stat> Stat() override { return fs_->Stat(rel_, false); }
-  Result<struct statfs> StatFs() override { return fs_->StatFs(); }
-  Status Chmod(mode_t mode) override { return fs_->Chmod(rel_, mode, false); }
-  Status Chown(uid_t uid, gid_t gid) override { return fs_->Chown(rel_, uid, gid, false); }
-
- protected:
-  Result<std::vector<vfs::Dirent>> List() override { return fs_->ReadDir(rel_); }
-
- private:
-  std::shared_ptr<GoferFs> fs_;
-  std::string rel_;
-};
 
 }  // namespace stockade::sentry::fsimpl

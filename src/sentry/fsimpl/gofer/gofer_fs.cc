@@ -8,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 #include "sentry/fsimpl/gofer/gofer_file.h"
+#include "sentry/vfs/listed_dir_file.h"
 
 namespace stockade::sentry::fsimpl {
 namespace {
@@ -116,7 +117,7 @@ Result<std::shared_ptr<vfs::File>> GoferFs::Open(const std::string& path, const 
   if (req.flags & O_PATH) {
     ASSIGN_OR_RETURN(struct stat st, Stat(path, false));
     if ((req.flags & O_DIRECTORY) && !S_ISDIR(st.st_mode)) return Error(ENOTDIR, "");
-    return std::shared_ptr<vfs::File>(std::make_shared<GoferNodeFile>(shared_from_this(), path, req.flags));
+    return std::shared_ptr<vfs::File>(std::make_shared<vfs::PathDirFile>(shared_from_this(), path, req.flags));
   }
   gofer::Request r{.op = gofer::Op::kOpen};
   r.flags = static_cast<uint32_t>(req.flags & kWireOpenFlags);
@@ -133,7 +134,7 @@ Result<std::shared_ptr<vfs::File>> GoferFs::Open(const std::string& path, const 
         std::make_shared<GoferFile>(shared_from_this(), path, std::move(reply.fd), req.flags, st));
   }
   if (S_ISDIR(st.st_mode)) {
-    return std::shared_ptr<vfs::File>(std::make_shared<GoferNodeFile>(shared_from_this(), path, req.flags));
+    return std::shared_ptr<vfs::File>(std::make_shared<vfs::PathDirFile>(shared_from_this(), path, req.flags));
   }
   // Device nodes in an image are not passed through to the host.
   return Error(EPERM, "");
@@ -215,7 +216,7 @@ Result<struct statfs> GoferFs::StatFs() {
   return gofer::FromWire(w);
 }
 
-Result<std::vector<vfs::Dirent>> GoferFs::ReadDir(const std::string& path) {
+Result<std::vector<vfs::Dirent>> GoferFs::ListDir(const std::string& path) {
   if (!cache_walks_) return ReadDirWire(path);
   {
     std::lock_guard<std::mutex> l(cache_mu_);

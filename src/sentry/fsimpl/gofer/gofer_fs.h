@@ -47,8 +47,8 @@ class GoferFs : public vfs::Filesystem, public std::enable_shared_from_this<Gofe
   Result<struct statfs> StatFs() override;
   bool ReadOnly() const override { return read_only_; }
 
+  Result<std::vector<vfs::Dirent>> ListDir(const std::string& path) override;
   // For the files opened on it.
-  Result<std::vector<vfs::Dirent>> ReadDir(const std::string& path);
   Status SetAttr(gofer::Request r);
 
  private:

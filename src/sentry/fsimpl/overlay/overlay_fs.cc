@@ -34,23 +34,6 @@ void EraseAtOrBelow(Container& c, const std::string& dir) {
   });
 }
 
-// A directory of the overlay: its listing is the merged one.
-class OverlayDirFile : public vfs::ListedDirFile {
- public:
-  OverlayDirFile(std::shared_ptr<OverlayFs> fs, std::string rel, int flags)
-      : ListedDirFile(flags), fs_(std::move(fs)), rel_(std::move(rel)) {}
-  Result<struct stat> Stat() override { return fs_->Stat(rel_, false); }
-  Result<struct statfs> StatFs() override { return fs_->StatFs(); }
-  Status Chmod(mode_t mode) override { return fs_->Chmod(rel_, mode, false); }
-  Status Chown(uid_t uid, gid_t gid) override { return fs_->Chown(rel_, uid, gid, false); }
-
- protected:
-  Result<std::vector<vfs::Dirent>> List() override { return fs_->ReadDir(rel_); }
-
- private:
-  std::shared_ptr<OverlayFs> fs_;
-  std::string rel_;
-};
 
 }  // namespace
 
@@ -293,7 +276,7 @@ Result<std::shared_ptr<vfs::File>> OverlayFs::Open(const std::string& path, cons
   const int acc = req.flags & O_ACCMODE;
   if (S_ISDIR(e->st.st_mode)) {
     if (acc != O_RDONLY && !(req.flags & O_PATH)) return Error(EISDIR, "");
-    return std::shared_ptr<vfs::File>(std::make_shared<OverlayDirFile>(shared_from_this(), path, req.flags));
+    return std::shared_ptr<vfs::File>(std::make_shared<vfs::PathDirFile>(shared_from_this(), path, req.flags));
   }
   if (req.flags & O_DIRECTORY) return Error(ENOTDIR, "");
   bool writes = !(req.flags & O_PATH) && (acc != O_RDONLY || (req.flags & O_TRUNC));
@@ -507,7 +490,7 @@ Status OverlayFs::RemoveXattr(const std::string& path, const std::string& name) 
   return upper_->RemoveXattr(path, name);
 }
 
-Result<std::vector<vfs::Dirent>> OverlayFs::ReadDir(const std::string& path) {
+Result<std::vector<vfs::Dirent>> OverlayFs::ListDir(const std::string& path) {
   std::lock_guard<std::mutex> l(mu_);
   return ReadDirLocked(path);
 }

@@ -66,8 +66,8 @@ class OverlayFs : public vfs::Filesystem, public std::enable_shared_from_this<Ov
   Result<std::vector<std::string>> ListXattr(const std::string& path) override;
   Status RemoveXattr(const std::string& path, const std::string& name) override;
 
-  // The merged listing of a directory, "." and ".." first (for its files).
-  Result<std::vector<vfs::Dirent>> ReadDir(const std::string& path);
+  // The merged listing of a directory (its files are vfs::PathDirFile).
+  Result<std::vector<vfs::Dirent>> ListDir(const std::string& path) override;
 
  private:
   enum class Layer { kUpper, kLower };
