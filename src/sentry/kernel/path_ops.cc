@@ -25,10 +25,6 @@ namespace {
 
 constexpr int kMaxSymlinks = 40;  // MAXSYMLINKS
 
-std::string Join(const std::string& dir, const std::string& name) {
-  return dir == "/" ? "/" + name : dir + "/" + name;
-}
-
 // The resolved directory a relative path starts from.
 Result<std::string> BaseDir(Task& t, int dirfd) {
   if (dirfd == AT_FDCWD) {
@@ -52,18 +48,16 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
   } else if (path.empty() && dirfd != AT_FDCWD) {
     // The file itself, whatever it is (AT_EMPTY_PATH).
     ASSIGN_OR_RETURN(auto f, FileFor(t, dirfd));
-    if (f->path.empty() || f->path[0] != '/') return Error(ENOENT, "");  // e.g. a pipe's "pipe:[N]"
+    if (!f->HasMountPath()) return Error(ENOENT, "");  // e.g. a pipe's "pipe:[N]"
     cur = f->path;
   } else {
     ASSIGN_OR_RETURN(cur, BaseDir(t, dirfd));
   }
   // A trailing slash (or "/." and the like) makes the last component a directory, followed.
-  bool want_dir = !path.empty() && (path.back() == '/' || vfs::PathComponents(path).empty() ||
-                                    vfs::PathComponents(path).back() == "." ||
-                                    vfs::PathComponents(path).back() == "..");
+  std::vector<std::string> comps = vfs::PathComponents(path);
+  bool want_dir = !path.empty() && (path.back() == '/' || comps.empty() || comps.back() == "." || comps.back() == "..");
   if (want_dir) follow_last = true;
-  std::deque<std::string> todo;
-  for (auto& c : vfs::PathComponents(path)) todo.push_back(std::move(c));
+  std::deque<std::string> todo(std::make_move_iterator(comps.begin()), std::make_move_iterator(comps.end()));
   auto& mounts = t.kernel->mounts();
   bool known = false;  // whether w.st is cur's
   int links = 0;
@@ -80,7 +74,7 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
     std::vector<std::string> run;
     std::string end = cur;
     while (!todo.empty() && todo.front() != "." && todo.front() != "..") {
-      std::string next = Join(end, todo.front());
+      std::string next = vfs::JoinPath(end, todo.front());
       if (mounts.IsMountPoint(next)) break;
       run.push_back(todo.front());
       todo.pop_front();
@@ -88,7 +82,7 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
     }
     if (run.empty()) {
       if (known && !S_ISDIR(w.st.st_mode)) return Error(ENOTDIR, "");
-      cur = Join(cur, todo.front());
+      cur = vfs::JoinPath(cur, todo.front());
       todo.pop_front();
       known = false;
       continue;
@@ -97,7 +91,7 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
     if (!fs) return Error(ENOENT, "");
     ASSIGN_OR_RETURN(vfs::FsWalk r, fs->Walk(rel, run));
     std::string reached = cur;
-    for (size_t i = 0; i < r.walked && i < run.size(); ++i) reached = Join(reached, run[i]);
+    for (size_t i = 0; i < r.walked && i < run.size(); ++i) reached = vfs::JoinPath(reached, run[i]);
     bool last = todo.empty();
     switch (r.stop) {
       case 0:
@@ -107,7 +101,7 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
         break;
       case ENOENT: {
         if (r.walked + 1 != run.size() || !last) return Error(ENOENT, "");
-        w.abs = Join(reached, run.back());
+        w.abs = vfs::JoinPath(reached, run.back());
         auto m = mounts.Resolve(w.abs);
         w.fs = m.first;
         w.rel = m.second;
@@ -117,7 +111,7 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
       case ELOOP: {
         if (r.walked >= run.size()) return Error(EIO, "");
         bool final_link = r.walked + 1 == run.size() && last;
-        std::string link = Join(reached, run[r.walked]);
+        std::string link = vfs::JoinPath(reached, run[r.walked]);
         if (final_link && (!follow_last || fs->NamesOpenedFiles())) {
           // Not followed; or a procfs "magic" link, which the file system
           // itself follows to the open file it stands for.

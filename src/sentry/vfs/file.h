@@ -79,6 +79,9 @@ class File : public std::enable_shared_from_this<File> {
 
   // The container path it was opened by, for /proc/PID/fd, fchdir, *at.
   std::string path;
+  // Whether `path` names a place in the mount tree (pipes, sockets and
+  // anonymous files carry names like "pipe:[N]" instead).
+  bool HasMountPath() const { return !path.empty() && path[0] == '/'; }
   uint64_t dir_pos = 0;
   std::mutex pos_mu;  // serializes read/write/seek on this description, as f_pos_lock
   // Set once a flock(2) or OFD record lock was taken through this

@@ -13,7 +13,7 @@ Result<FsWalk> Filesystem::Walk(const std::string& dir, const std::vector<std::s
       w.stop = ENOTDIR;
       return w;
     }
-    std::string next = path == "/" ? "/" + comps[i] : path + "/" + comps[i];
+    std::string next = JoinPath(path, comps[i]);
     auto st = Stat(next, false);
     if (!st.ok()) {
       if (st.error().code() != ENOENT) return st.error();
@@ -89,6 +89,10 @@ bool MountTable::IsMountPoint(const std::string& path) const {
 std::vector<Mount> MountTable::mounts() const {
   std::lock_guard<std::mutex> l(mu_);
   return mounts_;
+}
+
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
 }
 
 std::string CleanPath(const std::string& base, const std::string& path) {

@@ -104,6 +104,8 @@ class MountTable {
 // "/a/./b/../c//" -> "/a/c"; relative paths are joined to base first.
 // ".." at the root stays at the root.
 std::string CleanPath(const std::string& base, const std::string& path);
+// A clean absolute directory and one name in it: ("/", "a") -> "/a".
+std::string JoinPath(const std::string& dir, const std::string& name);
 // The parent directory and last component of a clean absolute path.
 std::pair<std::string, std::string> SplitPath(const std::string& clean);
 // The non-empty components of a path: "/a//b/" -> {"a", "b"}.

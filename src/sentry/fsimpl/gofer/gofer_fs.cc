@@ -80,8 +80,7 @@ Result<vfs::FsWalk> GoferFs::Walk(const std::string& dir, const std::vector<std:
   std::string path = dir;
   for (const auto& c : comps) {
     if (c.empty() || c == "." || c == ".." || c.find('/') != std::string::npos) return Error(EINVAL, "");
-    if (path.back() != '/') path.push_back('/');
-    path += c;
+    path = vfs::JoinPath(path, c);
   }
   return WalkWire(path, Depth(dir));
 }

@@ -16,8 +16,6 @@ constexpr long kOverlayMagic = 0x794c7630;  // OVERLAYFS_SUPER_MAGIC
 constexpr ino_t kUpperOnlyIno = 1ull << 62;
 constexpr int kMaxSymlinks = 40;
 
-std::string Join(const std::string& dir, const std::string& name) { return dir == "/" ? "/" + name : dir + "/" + name; }
-
 bool AtOrBelow(const std::string& p, const std::string& dir) {
   if (dir == "/") return true;
   return p == dir || (p.size() > dir.size() && p.compare(0, dir.size(), dir) == 0 && p[dir.size()] == '/');
@@ -152,12 +150,6 @@ Result<bool> OverlayFs::PrepareCreateLocked(const std::string& path) {
   return whiteouts_.erase(path) > 0;
 }
 
-Status OverlayFs::WhiteoutLocked(const std::string& path) {
-  TRY(CopyUpLocked(vfs::SplitPath(path).first));
-  whiteouts_.insert(path);
-  return Ok();
-}
-
 Result<std::vector<vfs::Dirent>> OverlayFs::ReadDirLocked(const std::string& path) {
   ASSIGN_OR_RETURN(Entry e, LookupLocked(path));
   if (!S_ISDIR(e.st.st_mode)) return Error(ENOTDIR, "");
@@ -181,7 +173,7 @@ Result<std::vector<vfs::Dirent>> OverlayFs::ReadDirLocked(const std::string& pat
       if (d.type == DT_DIR) {
         // As Stat presents it: the lower inode number it was copied up from,
         // or the marked upper one.
-        auto it = lower_dir_ino_.find(Join(path, d.name));
+        auto it = lower_dir_ino_.find(vfs::JoinPath(path, d.name));
         d.ino = it != lower_dir_ino_.end() ? it->second : (d.ino | kUpperOnlyIno);
       }
       out.push_back(std::move(d));
@@ -195,7 +187,7 @@ Result<std::vector<vfs::Dirent>> OverlayFs::ReadDirLocked(const std::string& pat
     return entries.error();
   }
   for (auto& d : *entries) {
-    if (d.name == "." || d.name == ".." || seen.count(d.name) || whiteouts_.count(Join(path, d.name))) continue;
+    if (d.name == "." || d.name == ".." || seen.count(d.name) || whiteouts_.count(vfs::JoinPath(path, d.name))) continue;
     out.push_back(std::move(d));
   }
   return out;
@@ -244,7 +236,7 @@ Result<vfs::FsWalk> OverlayFs::Walk(const std::string& dir, const std::vector<st
       if (S_ISDIR(w.st.st_mode)) w.st.st_dev = dev_;
       return w;
     }
-    std::string next = Join(path, comps[i]);
+    std::string next = vfs::JoinPath(path, comps[i]);
     auto ne = LookupLocked(next);
     if (!ne.ok()) {
       if (ne.error().code() != ENOENT) return ne.error();
@@ -350,9 +342,11 @@ Status OverlayFs::Unlink(const std::string& path) {
   ASSIGN_OR_RETURN(Entry e, LookupLocked(path));
   if (S_ISDIR(e.st.st_mode)) return Error(EISDIR, "");
   bool below = e.layer == Layer::kLower || LowerVisibleLocked(path);
-  if (below) TRY(CopyUpLocked(vfs::SplitPath(path).first));  // the whiteout's parent
+  // The whiteout's parent first, so that a failed copy-up changes nothing.
+  if (below) TRY(CopyUpLocked(vfs::SplitPath(path).first));
   if (e.layer == Layer::kUpper) TRY(upper_->Unlink(path));
-  return below ? WhiteoutLocked(path) : Ok();
+  if (below) whiteouts_.insert(path);
+  return Ok();
 }
 
 Status OverlayFs::Rmdir(const std::string& path) {
@@ -370,7 +364,8 @@ Status OverlayFs::Rmdir(const std::string& path) {
   EraseAtOrBelow(whiteouts_, path);
   EraseAtOrBelow(opaque_, path);
   EraseAtOrBelow(lower_dir_ino_, path);
-  return below ? WhiteoutLocked(path) : Ok();
+  if (below) whiteouts_.insert(path);
+  return Ok();
 }
 
 Status OverlayFs::Rename(const std::string& from, const std::string& to, unsigned flags) {

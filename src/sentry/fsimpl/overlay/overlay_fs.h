@@ -90,7 +90,6 @@ class OverlayFs : public vfs::Filesystem, public std::enable_shared_from_this<Ov
   // Makes the parent of `path` exist in the upper layer and clears a
   // whiteout at `path`; true if there was one.
   Result<bool> PrepareCreateLocked(const std::string& path);
-  Status WhiteoutLocked(const std::string& path);
   Result<bool> EmptyLocked(const std::string& path);
   Result<std::vector<vfs::Dirent>> ReadDirLocked(const std::string& path);
   // Moves the whiteouts and opaque marks at and below `from` to `to`.

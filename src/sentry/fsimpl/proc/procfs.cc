@@ -370,10 +370,10 @@ Result<std::shared_ptr<vfs::File>> ProcFs::Open(const std::string& path, const v
   if (n.kind == Node::kDir) {
     std::vector<vfs::Dirent> entries = {{st.st_ino, DT_DIR, "."}, {st.st_ino, DT_DIR, ".."}};
     for (const auto& name : n.entries()) {
-      auto child = Lookup(path == "/" ? "/" + name : path + "/" + name, false);
+      auto child = Lookup(vfs::JoinPath(path, name), false);
       if (!child.ok()) continue;
       uint8_t type = child->kind == Node::kDir ? DT_DIR : child->kind == Node::kLink ? DT_LNK : DT_REG;
-      child->path = path == "/" ? "/" + name : path + "/" + name;
+      child->path = vfs::JoinPath(path, name);
       entries.push_back({StatOf(*child).st_ino, type, name});
     }
     auto dir = std::make_shared<ProcDir>(std::move(entries), st, req.flags);

@@ -1120,7 +1120,7 @@ int64_t Fchdir(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(struct stat st, f->Stat());
   if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
   SYS_TRY(CheckPerm(Creds(t), st, 1));
-  if (f->path.empty() || f->path[0] != '/') return -ENOENT;
+  if (!f->HasMountPath()) return -ENOENT;
   std::lock_guard<std::mutex> l(t.fs->mu);
   t.fs->cwd = f->path;
   return 0;
@@ -1682,7 +1682,7 @@ int64_t Fstatfs(Task& t, const SyscallArgs& a) {
   // reports the overlay, not the layer holding it); a file of no mount
   // (pipes, sockets) answers for itself.
   std::shared_ptr<vfs::Filesystem> fs;
-  if (!f->path.empty() && f->path[0] == '/') fs = kernel::ResolveMount(t, f->path).first;
+  if (f->HasMountPath()) fs = kernel::ResolveMount(t, f->path).first;
   SYS_ASSIGN(struct statfs s, fs ? fs->StatFs() : f->StatFs());
   s.f_flags |= kStValid;
   SYS_TRY(t.memory().CopyOut(a[1], &s, sizeof s));
@@ -1836,7 +1836,7 @@ int64_t CopyFileRange(Task& t, const SyscallArgs& a) {
   if (S_ISDIR(ist.st_mode) || S_ISDIR(ost.st_mode)) return -EISDIR;
   if (!S_ISREG(ist.st_mode) || !S_ISREG(ost.st_mode)) return -EINVAL;
   // Between file systems: EXDEV, as Linux (5.19+) answers for local ones.
-  if (!in->path.empty() && !out->path.empty() && in->path[0] == '/' && out->path[0] == '/' &&
+  if (in->HasMountPath() && out->HasMountPath() &&
       kernel::ResolveMount(t, in->path).first != kernel::ResolveMount(t, out->path).first) {
     return -EXDEV;
   }
@@ -2031,7 +2031,7 @@ int64_t Utimensat(Task& t, const SyscallArgs& a) {
     if (flags & ~AT_SYMLINK_NOFOLLOW) return -EINVAL;
     SYS_ASSIGN(auto f, kernel::FileFor(t, dirfd));
     if (IsPath(*f)) return -EBADF;
-    if (f->path.empty() || f->path[0] != '/') return 0;  // pipes: nothing kept
+    if (!f->HasMountPath()) return 0;  // pipes: nothing kept
     return ApplyUtimes(t, AT_FDCWD, f->path, times, 0);
   }
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
@@ -2056,7 +2056,7 @@ int64_t FutimesatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t tv_addr) 
   if (path_addr == 0) {
     if (dirfd == AT_FDCWD) return -EFAULT;
     SYS_ASSIGN(auto f, kernel::FileFor(t, dirfd));
-    if (f->path.empty() || f->path[0] != '/') return 0;
+    if (!f->HasMountPath()) return 0;
     return ApplyUtimes(t, AT_FDCWD, f->path, times, 0);
   }
   SYS_ASSIGN(std::string path, CopyPath(t, path_addr));

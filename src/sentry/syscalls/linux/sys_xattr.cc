@@ -40,7 +40,7 @@ Result<XattrTarget> ByFd(Task& t, uint64_t fd) {
   ASSIGN_OR_RETURN(auto f, kernel::FileFor(t, Fd(fd)));
   if (IsPath(*f)) return Error(EBADF, "");
   ASSIGN_OR_RETURN(struct stat st, f->Stat());
-  if (f->path.empty() || f->path[0] != '/') return Error(EOPNOTSUPP, "");
+  if (!f->HasMountPath()) return Error(EOPNOTSUPP, "");
   auto [fs, rel] = kernel::ResolveMount(t, f->path);
   if (!fs) return Error(EOPNOTSUPP, "");
   return XattrTarget{std::move(fs), std::move(rel), st};
