@@ -17,6 +17,7 @@
 #include "sentry/kernel/exec.h"
 #include "sentry/kernel/path_ops.h"
 #include "sentry/kernel/signal_frame.h"
+#include "sentry/kernel/tty_ops.h"
 #include "sentry/syscalls/linux/registry.h"
 #include "sentry/vfs/host_file.h"
 #include "sentry/vfs/host_fs.h"
@@ -143,6 +144,11 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
   kc.on_process_exit = [self](int tgid, int status) { self->OnProcessExit(tgid, status); };
   m->kernel_ = std::make_unique<sentry::kernel::Kernel>(std::move(kc));
   sentry::syscalls::RegisterAllSyscalls(*m->kernel_);
+  if (m->devpts_) {
+    m->devpts_->SetSignalSink([k = m->kernel_.get()](const std::shared_ptr<sentry::vfs::TtyState>& tty, int sig) {
+      sentry::kernel::DeliverTerminalSignal(*k, *tty, sig);
+    });
+  }
 
   auto& mounts = m->kernel_->mounts();
   ASSIGN_OR_RETURN(auto rootfs, RootFs(gofers[0], cfg.gofer_mounts[0]));
@@ -170,6 +176,7 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
 }
 
 SentryManager::~SentryManager() {
+  if (devpts_) devpts_->SetSignalSink(nullptr);
   if (kernel_) {
     kernel_->KillAll();
     kernel_->WaitAllExited();

@@ -141,6 +141,26 @@ int64_t TtyCheckWrite(Task& t, vfs::File& f) {
   return CheckBackgroundLocked(t, *term->tty(), SIGTTOU);
 }
 
+void DeliverTerminalSignal(Kernel& k, vfs::TtyState& tty, int sig) {
+  std::lock_guard<std::mutex> l(k.mu);
+  if (tty.sid == 0) return;  // nobody's terminal: Linux has no one to signal either
+  siginfo_t si{};
+  si.si_code = SI_KERNEL;
+  if (sig != SIGHUP) {
+    si.si_signo = sig;
+    if (tty.fg_pgid > 0) k.SendToPgrpLocked(tty.fg_pgid, si);
+    return;
+  }
+  ThreadGroup* leader = k.GroupByTgidLocked(tty.sid);
+  int sid = tty.sid;
+  k.DropCttyLocked(sid);
+  if (!leader || leader->zombie) return;
+  for (int s : {SIGHUP, SIGCONT}) {
+    si.si_signo = s;
+    k.SendToGroupLocked(leader, si);
+  }
+}
+
 Result<std::shared_ptr<vfs::File>> OpenControllingTty(Task& t, int flags) {
   std::shared_ptr<vfs::TtyState> tty;
   {

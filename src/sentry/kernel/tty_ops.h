@@ -24,6 +24,12 @@ int64_t TtyCheckRead(Task& t, vfs::File& f);
 // (a writer that ignores or blocks it goes ahead).
 int64_t TtyCheckWrite(Task& t, vfs::File& f);
 
+// A signal the host line discipline raised for `tty` (vfs::TtySignalRelay).
+// SIGINT, SIGQUIT, SIGTSTP and SIGWINCH go to the terminal's foreground
+// process group; a hang-up (SIGHUP) sends SIGHUP and SIGCONT to the leader of
+// the session, which loses its terminal (tty_signal_session_leader).
+void DeliverTerminalSignal(Kernel& k, vfs::TtyState& tty, int sig);
+
 // /dev/tty: a new open description of the caller's controlling terminal.
 Result<std::shared_ptr<vfs::File>> OpenControllingTty(Task& t, int flags);
 

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "base/log.h"
+
 namespace stockade::sentry::vfs {
 namespace {
 
@@ -98,6 +100,15 @@ std::shared_ptr<TtyState> DevPts::StateFor(int index) {
     s->index = index;
     s->fs = std::static_pointer_cast<DevPts>(shared_from_this());
     slot = s;
+    // The holder needs a read-write FD of its own for TIOCSCTTY.
+    UniqueFd rw(openat(dir_.get(), std::to_string(index).c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW));
+    auto holder = rw ? relay_.Start(rw.get(), s) : Result<std::unique_ptr<TtyHolder>>(Errno());
+    if (holder.ok()) {
+      s->holder = std::move(*holder);
+    } else {
+      LOG_WARN("terminal /dev/pts/%d gets no signals from its line discipline: %s", index,
+               holder.error().ToString().c_str());
+    }
   }
   return s;
 }

@@ -7,6 +7,9 @@
 //
 // Terminals are made for `-t` containers and `exec -t` (NewPty, whose master
 // goes to the console socket) and by the application through /dev/ptmx.
+// The signals the host line discipline raises for a pty (^C, ^Z, a window
+// resize, a hang-up) come back through a TtySignalRelay to the signal sink,
+// which is the kernel's job control.
 #pragma once
 
 #include <map>
@@ -16,6 +19,7 @@
 #include "base/unique_fd.h"
 #include "sentry/vfs/host_file.h"
 #include "sentry/vfs/host_fs.h"
+#include "sentry/vfs/tty_signal_relay.h"
 
 namespace stockade::sentry::vfs {
 
@@ -28,6 +32,9 @@ struct TtyState {
   std::weak_ptr<DevPts> fs;
   int sid = 0;      // the session it is the controlling terminal of (0: none)
   int fg_pgid = 0;  // its foreground process group
+  // The host process that receives the pty's signals (null when none could
+  // be started: the terminal then works without them).
+  std::unique_ptr<TtyHolder> holder;
 };
 
 // A pty replica (/dev/pts/N). Termios and window-size requests go to the
@@ -77,11 +84,16 @@ class DevPts : public HostFs {
   // Reopens replica N (e.g. for /dev/tty).
   Result<std::shared_ptr<File>> OpenReplica(int index, int flags);
 
+  // Where the terminals' signals go (the kernel's job control).
+  void SetSignalSink(TtySignalRelay::Sink sink) { relay_.SetSink(std::move(sink)); }
+
  private:
   DevPts(UniqueFd dir, UniqueFd root) : HostFs(std::move(root), false), dir_(std::move(dir)) {}
+  // The state of terminal N, made (with its signal holder) on first use.
   std::shared_ptr<TtyState> StateFor(int index);
 
   UniqueFd dir_;
+  TtySignalRelay relay_;
   std::mutex mu_;
   std::map<int, std::weak_ptr<TtyState>> ttys_;
 };
