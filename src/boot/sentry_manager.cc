@@ -104,6 +104,25 @@ std::string FindExecutable(Task& t, const std::string& arg0, const std::vector<s
   return arg0;
 }
 
+// The process's working directory, made first (as runc makes it) when the
+// rootfs lacks it.
+Result<std::shared_ptr<sentry::vfs::File>> WorkingDirectory(Task& t, const std::string& abs) {
+  constexpr int kFlags = O_PATH | O_DIRECTORY;
+  auto dir = sentry::kernel::OpenAt(t, AT_FDCWD, abs, kFlags, 0);
+  if (dir.ok() || dir.error().code() != ENOENT) return dir;
+  std::string cur = "/";
+  for (const auto& name : sentry::vfs::PathComponents(abs)) {
+    cur = sentry::vfs::JoinPath(cur, name);
+    auto st = sentry::kernel::StatAt(t, AT_FDCWD, cur, true, false);
+    if (st.ok()) continue;
+    if (st.error().code() != ENOENT) return st.error();
+    auto [fs, rel] = sentry::kernel::ResolveMount(t, cur);
+    if (!fs) return Error(ENOENT, "");
+    TRY(fs->Mkdir(rel, 0755, 0, 0));
+  }
+  return sentry::kernel::OpenAt(t, AT_FDCWD, abs, kFlags, 0);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::BootConfig& cfg, const oci::Spec& spec,
@@ -268,13 +287,16 @@ Result<std::shared_ptr<Task>> SentryManager::NewProcess(const oci::Process& p, s
   };
   t->fds = std::make_shared<kernel::FdTable>();
   t->fs = std::make_shared<kernel::FsContext>();
-  t->fs->cwd = vfs::CleanPath("/", p.cwd.empty() ? "/" : p.cwd);
   if (p.user.umask) t->fs->umask = *p.user.umask;
+  std::string cwd = vfs::CleanPath("/", p.cwd.empty() ? "/" : p.cwd);
+  auto cwd_dir = WorkingDirectory(*t, cwd);
+  if (!cwd_dir.ok()) return discard(cwd_dir.error().Wrap("chdir to cwd (\"" + cwd + "\") set in config.json failed"));
+  t->fs->cwd = std::move(*cwd_dir);
   for (size_t i = 0; i < stdio.size(); i++) {
     int fd = stdio[i].get();
     int fl = fcntl(fd, F_GETFL);
     auto f = std::make_shared<vfs::HostFile>(std::move(stdio[i]), fl < 0 ? O_RDWR : (fl & (O_ACCMODE | O_APPEND)), true);
-    f->path = i == 0 ? "pipe:[stdin]" : i == 1 ? "pipe:[stdout]" : "pipe:[stderr]";
+    f->name = i == 0 ? "pipe:[stdin]" : i == 1 ? "pipe:[stdout]" : "pipe:[stderr]";
     if (Status st = t->fds->InstallAt(static_cast<int>(i), f, false, 1u << 20); !st.ok()) return discard(st.error());
   }
   for (int i = 0; tty && i < 3; i++) {

@@ -41,7 +41,7 @@ Result<OpenedExe> OpenExecutable(Task& t, const std::string& path) {
   if (!(st.st_mode & 0111)) return Error(EACCES, "not executable");
   auto m = (*f)->Mappable();
   if (!m.ok()) return Error(EACCES, "not mappable");
-  std::string real = (*f)->path.empty() ? abs : (*f)->path;
+  std::string real = (*f)->HasMountPath() ? (*f)->MountPath() : abs;
   return OpenedExe{*f, *m, abs, real};
 }
 

@@ -31,6 +31,7 @@
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/seccomp.h"
 #include "sentry/mm/mm.h"
+#include "sentry/vfs/dentry.h"
 #include "sentry/vfs/devpts.h"
 #include "sentry/vfs/filesystem.h"
 #include "sentry/vfs/waiter.h"
@@ -80,7 +81,9 @@ struct Credentials {
 
 struct FsContext {
   std::mutex mu;
-  std::string cwd = "/";
+  // The working directory: an O_PATH description, whose dentry follows
+  // renames. Set before the task first runs.
+  std::shared_ptr<vfs::File> cwd;
   mode_t umask = 022;
 };
 
@@ -232,6 +235,8 @@ class Kernel {
   platform::Platform& platform() { return *cfg_.platform; }
   mm::MemoryFile* memory_file() { return cfg_.memory_file; }
   vfs::MountTable& mounts() { return mounts_; }
+  // The names open files and working directories hold (see vfs::Dentry).
+  vfs::DentryTree& dentries() { return dentries_; }
   std::string hostname();
   void set_hostname(std::string h);
   const KernelConfig& config() const { return cfg_; }
@@ -317,6 +322,7 @@ class Kernel {
 
   KernelConfig cfg_;
   vfs::MountTable mounts_;
+  vfs::DentryTree dentries_;
   std::string hostname_;
   std::vector<SyscallFn> table_;
   std::map<int, std::shared_ptr<Task>> tasks_;

@@ -1,6 +1,7 @@
 #include "sentry/kernel/path_ops.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 
 #include <deque>
 
@@ -25,33 +26,53 @@ namespace {
 
 constexpr int kMaxSymlinks = 40;  // MAXSYMLINKS
 
-// The resolved directory a relative path starts from.
-Result<std::string> BaseDir(Task& t, int dirfd) {
-  if (dirfd == AT_FDCWD) {
-    std::lock_guard<std::mutex> l(t.fs->mu);
-    return t.fs->cwd;
-  }
+// The directory a relative path starts from: the cwd or dirfd.
+Result<std::shared_ptr<vfs::File>> BaseDir(Task& t, int dirfd) {
+  if (dirfd == AT_FDCWD) return Cwd(t);
   ASSIGN_OR_RETURN(auto f, FileFor(t, dirfd));
   ASSIGN_OR_RETURN(struct stat st, f->Stat());
   if (!S_ISDIR(st.st_mode)) return Error(ENOTDIR, "");
-  return f->path;
+  if (!f->HasMountPath()) return Error(ENOENT, "");
+  return f;
+}
+
+// A walk that ends at an open file rather than at a path.
+Result<Walked> AtFile(std::shared_ptr<vfs::File> f) {
+  Walked w;
+  ASSIGN_OR_RETURN(w.st, f->Stat());
+  w.exists = true;
+  w.file = std::move(f);
+  return w;
 }
 
 }  // namespace
 
-Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow_last, bool allow_empty) {
+std::shared_ptr<vfs::File> Cwd(Task& t) {
+  std::lock_guard<std::mutex> l(t.fs->mu);
+  return t.fs->cwd;
+}
+
+Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow_last, bool allow_empty,
+                        uint64_t resolve) {
   if (path.empty() && !allow_empty) return Error(ENOENT, "");
+  const bool beneath = resolve & RESOLVE_BENEATH, in_root = resolve & RESOLVE_IN_ROOT;
   Walked w;
   std::string cur;
-  if (!path.empty() && path[0] == '/') {
+  // A removed start directory: names in it are gone (ENOENT), ".." still
+  // leads to where it was, and "." is the directory itself.
+  std::shared_ptr<vfs::File> removed_base;
+  if (!path.empty() && path[0] == '/' && !in_root) {
+    if (beneath) return Error(EXDEV, "");
     cur = "/";
   } else if (path.empty() && dirfd != AT_FDCWD) {
     // The file itself, whatever it is (AT_EMPTY_PATH).
     ASSIGN_OR_RETURN(auto f, FileFor(t, dirfd));
-    if (!f->HasMountPath()) return Error(ENOENT, "");  // e.g. a pipe's "pipe:[N]"
-    cur = f->path;
+    if (!f->HasMountPath() || f->Removed()) return AtFile(std::move(f));
+    cur = f->MountPath();
   } else {
-    ASSIGN_OR_RETURN(cur, BaseDir(t, dirfd));
+    ASSIGN_OR_RETURN(auto base, BaseDir(t, dirfd));
+    cur = base->MountPath();
+    if (base->Removed()) removed_base = std::move(base);
   }
   // A trailing slash (or "/." and the like) makes the last component a directory, followed.
   std::vector<std::string> comps = vfs::PathComponents(path);
@@ -59,16 +80,35 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
   if (want_dir) follow_last = true;
   std::deque<std::string> todo(std::make_move_iterator(comps.begin()), std::make_move_iterator(comps.end()));
   auto& mounts = t.kernel->mounts();
+  // openat2's scope: RESOLVE_BENEATH keeps the walk below its start (EXDEV
+  // otherwise), RESOLVE_IN_ROOT makes the start its root ("/" and ".."
+  // stop there), RESOLVE_NO_XDEV keeps it in the start's mount.
+  const std::string scope_root = cur;
+  auto mount_of = [&mounts](const std::string& abs) {
+    auto [fs, rel] = mounts.Resolve(abs);
+    return rel == "/" ? abs : abs.substr(0, abs.size() - rel.size());
+  };
+  const std::string start_mount = (resolve & RESOLVE_NO_XDEV) ? mount_of(cur) : std::string();
+  auto left_mount = [&] { return (resolve & RESOLVE_NO_XDEV) && mount_of(cur) != start_mount; };
   bool known = false;  // whether w.st is cur's
   int links = 0;
   while (!todo.empty()) {
     if (todo.front() == "." || todo.front() == "..") {
       if (known && !S_ISDIR(w.st.st_mode)) return Error(ENOTDIR, "");
-      if (todo.front() == "..") cur = vfs::SplitPath(cur).first;
+      if (todo.front() == "..") {
+        if ((beneath || in_root) && cur == scope_root) {
+          if (beneath) return Error(EXDEV, "");
+        } else {
+          cur = vfs::SplitPath(cur).first;
+        }
+        if (left_mount()) return Error(EXDEV, "");
+        removed_base.reset();
+      }
       todo.pop_front();
       known = false;
       continue;
     }
+    if (removed_base) return Error(ENOENT, "");
     // The longest run of plain names that stays inside one mount; a mount
     // point entered is a step of its own (its root exists by definition).
     std::vector<std::string> run;
@@ -82,6 +122,7 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
     }
     if (run.empty()) {
       if (known && !S_ISDIR(w.st.st_mode)) return Error(ENOTDIR, "");
+      if (resolve & RESOLVE_NO_XDEV) return Error(EXDEV, "");  // a mount point entered
       cur = vfs::JoinPath(cur, todo.front());
       todo.pop_front();
       known = false;
@@ -112,29 +153,44 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
         if (r.walked >= run.size()) return Error(EIO, "");
         bool final_link = r.walked + 1 == run.size() && last;
         std::string link = vfs::JoinPath(reached, run[r.walked]);
-        if (final_link && (!follow_last || fs->NamesOpenedFiles())) {
-          // Not followed; or a procfs "magic" link, which the file system
-          // itself follows to the open file it stands for.
+        if (final_link && !follow_last) {
           cur = std::move(link);
-          if (follow_last) {
-            auto [lfs, lrel] = mounts.Resolve(cur);
-            ASSIGN_OR_RETURN(w.st, lfs->Stat(lrel, true));
-          } else {
-            w.st = r.st;
-          }
+          w.st = r.st;
           known = true;
           break;
         }
-        if (++links > kMaxSymlinks) return Error(ELOOP, "");
-        if (r.target.empty()) return Error(ENOENT, "");
+        if (++links > kMaxSymlinks || (resolve & RESOLVE_NO_SYMLINKS)) return Error(ELOOP, "");
         for (size_t i = run.size(); i-- > r.walked + 1;) todo.push_front(run[i]);
+        if (auto target = fs->MagicLink(mounts.Resolve(link).second)) {
+          if (resolve & RESOLVE_NO_MAGICLINKS) return Error(ELOOP, "");
+          if (beneath || in_root) return Error(EXDEV, "");  // a jump out of scope, maybe
+          // A procfs magic link leads to the file itself, not to a path
+          // read from it: to its current name, or (removed or nameless)
+          // to the open file, which has nothing below it.
+          if (target->HasMountPath() && !target->Removed()) {
+            cur = target->MountPath();
+            if (left_mount()) return Error(EXDEV, "");
+            known = false;
+            break;
+          }
+          if (!todo.empty()) return Error(target->HasMountPath() ? ENOENT : ENOTDIR, "");
+          return AtFile(std::move(target));
+        }
+        if (r.target.empty()) return Error(ENOENT, "");
         auto parts = vfs::PathComponents(r.target);
         // A target ending in "/" must be a directory: keep that through a "." step.
         if (r.target.back() == '/' && !parts.empty() && (r.walked + 1 != run.size() || last)) {
           todo.insert(todo.begin(), ".");
         }
         for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_front(*it);
-        cur = r.target[0] == '/' ? "/" : std::move(reached);
+        if (r.target[0] != '/') {
+          cur = std::move(reached);
+        } else if (beneath) {
+          return Error(EXDEV, "");
+        } else {
+          cur = in_root ? scope_root : "/";
+          if (left_mount()) return Error(EXDEV, "");
+        }
         known = false;
         break;
       }
@@ -144,11 +200,13 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
         return Error(EIO, "");
     }
   }
+  if (removed_base) return AtFile(std::move(removed_base));
   auto [fs, rel] = mounts.Resolve(cur);
   if (!fs) return Error(ENOENT, "");
   if (!known) {
-    ASSIGN_OR_RETURN(vfs::FsWalk r, fs->Walk(rel, {}));
-    w.st = r.st;
+    // Not Walk(rel, {}): rel may end in a symlink (AT_EMPTY_PATH on an
+    // O_PATH FD of one, a magic link's target).
+    ASSIGN_OR_RETURN(w.st, fs->Stat(rel, false));
   }
   if (want_dir && !S_ISDIR(w.st.st_mode)) return Error(ENOTDIR, "");
   w.abs = std::move(cur);
@@ -159,12 +217,8 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
 }
 
 Result<std::string> AbsolutePath(Task& t, int dirfd, const std::string& path, bool allow_empty) {
-  if (path.empty() && !allow_empty) return Error(ENOENT, "");
-  if (path.empty() && dirfd != AT_FDCWD) {
-    ASSIGN_OR_RETURN(auto f, FileFor(t, dirfd));
-    return f->path;
-  }
   ASSIGN_OR_RETURN(Walked w, WalkPath(t, dirfd, path, false, allow_empty));
+  if (w.file) return Error(ENOENT, "");  // no path: removed, or never had one
   return w.abs;
 }
 
@@ -172,12 +226,27 @@ std::pair<std::shared_ptr<vfs::Filesystem>, std::string> ResolveMount(Task& t, c
   return t.kernel->mounts().Resolve(abs);
 }
 
+void PlaceFile(Task& t, vfs::File& f, const Walked& w) {
+  const std::string& name = w.fs->NamesOpenedFiles() && !f.name.empty() ? f.name : w.abs;
+  f.dentry = t.kernel->dentries().Intern(name);
+  // w.rel is the tail of w.abs inside the mount.
+  f.mount_point = w.rel == "/" ? w.abs : w.abs.substr(0, w.abs.size() - w.rel.size());
+  if (f.mount_point.empty()) f.mount_point = "/";
+}
+
 Result<std::shared_ptr<vfs::File>> OpenAt(Task& t, int dirfd, const std::string& path, int flags, mode_t mode) {
   ASSIGN_OR_RETURN(Walked w, WalkPath(t, dirfd, path, !(flags & O_NOFOLLOW)));
+  return OpenWalked(t, w, flags, mode);
+}
+
+Result<std::shared_ptr<vfs::File>> OpenWalked(Task& t, const Walked& w, int flags, mode_t mode) {
+  // A removed or nameless file reached through a magic link: the open
+  // description itself (Linux would open a new one of the same file).
+  if (w.file) return w.file;
   if (!w.fs) return Error(ENOENT, "");
-  if (w.exists && S_ISLNK(w.st.st_mode) && (flags & O_NOFOLLOW)) {
-    // A final symlink not followed: only O_PATH opens it; O_DIRECTORY's
-    // ENOTDIR comes before O_NOFOLLOW's ELOOP.
+  if (w.exists && S_ISLNK(w.st.st_mode)) {
+    // A final symlink not followed (O_NOFOLLOW, or reached through a magic
+    // link): only O_PATH opens it; O_DIRECTORY's ENOTDIR comes first.
     if (flags & O_DIRECTORY) return Error(ENOTDIR, "");
     if (!(flags & O_PATH)) return Error(ELOOP, "");
   }
@@ -186,7 +255,7 @@ Result<std::shared_ptr<vfs::File>> OpenAt(Task& t, int dirfd, const std::string&
     // holds their names (the gofer never opens them).
     if (S_ISFIFO(w.st.st_mode)) {
       ASSIGN_OR_RETURN(auto f, vfs::OpenNamedPipe(t, w.st, flags));
-      f->path = w.abs;
+      PlaceFile(t, *f, w);
       return f;
     }
     if (S_ISSOCK(w.st.st_mode)) return Error(ENXIO, "");
@@ -203,7 +272,7 @@ Result<std::shared_ptr<vfs::File>> OpenAt(Task& t, int dirfd, const std::string&
   if (dynamic_cast<vfs::ControllingTtyRef*>(f.get())) {
     ASSIGN_OR_RETURN(f, OpenControllingTty(t, flags));
   }
-  if (!w.fs->NamesOpenedFiles()) f->path = w.abs;
+  PlaceFile(t, *f, w);
   return f;
 }
 

@@ -13,7 +13,7 @@ namespace stockade::sentry::kernel {
 
 class SignalFile : public vfs::File {
  public:
-  SignalFile(uint64_t mask, int flags) : File(O_RDWR | flags), mask_(mask) { path = "anon_inode:[signalfd]"; }
+  SignalFile(uint64_t mask, int flags) : File(O_RDWR | flags), mask_(mask) { name = "anon_inode:[signalfd]"; }
 
   void set_mask(uint64_t m) { mask_ = m; }
   uint64_t mask() const { return mask_.load(); }

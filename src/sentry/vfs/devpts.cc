@@ -122,7 +122,7 @@ Result<std::shared_ptr<File>> DevPts::OpenReplica(int index, int flags) {
   if (fstat(fd, &st) < 0) return Errno();
   if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != kPtyReplicaMajor) return Error(ENXIO, "");
   auto file = std::make_shared<TerminalFile>(std::move(f), flags & (O_ACCMODE | O_NONBLOCK | O_APPEND), StateFor(index));
-  file->path = "/dev/pts/" + std::to_string(index);
+  file->name = "/dev/pts/" + std::to_string(index);
   return std::shared_ptr<File>(file);
 }
 

@@ -28,7 +28,7 @@ Result<std::shared_ptr<EpollFile>> EpollFile::New() {
   int fd = epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) return Error(errno, "");
   auto f = std::shared_ptr<EpollFile>(new EpollFile(UniqueFd(fd)));
-  f->path = "anon_inode:[eventpoll]";
+  f->name = "anon_inode:[eventpoll]";
   return f;
 }
 

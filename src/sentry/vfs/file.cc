@@ -1,5 +1,6 @@
 #include "sentry/vfs/file.h"
 
+#include "sentry/vfs/dentry.h"
 #include "sentry/vfs/flock.h"
 #include "sentry/vfs/record_locks.h"
 
@@ -11,6 +12,21 @@ File::~File() {
     RecordLockTable::Get().ReleaseAll(this);
   }
 }
+
+std::string File::MountPath() const { return dentry ? dentry->Path() : std::string(); }
+
+std::string File::FsPath() const {
+  std::string abs = MountPath();
+  if (mount_point.empty() || mount_point == "/") return abs;
+  // Renames never cross mounts, so the path stays below the mount point.
+  return abs.size() > mount_point.size() ? abs.substr(mount_point.size()) : "/";
+}
+
+std::string File::DisplayName() const {
+  return dentry ? dentry->DisplayName() : name;
+}
+
+bool File::Removed() const { return dentry && dentry->removed(); }
 
 Result<size_t> File::Read(Waiter&, void*, size_t) { return Error(EINVAL, ""); }
 Result<size_t> File::Write(Waiter&, const void*, size_t) { return Error(EINVAL, ""); }

@@ -20,6 +20,8 @@
 
 namespace stockade::sentry::vfs {
 
+class Dentry;
+
 struct Dirent {
   uint64_t ino;
   uint8_t type;  // DT_*
@@ -77,11 +79,27 @@ class File : public std::enable_shared_from_this<File> {
   virtual void ReadinessQueues(std::vector<WaitQueue*>* out) {}
   virtual uint64_t ReadinessGeneration() const { return 0; }
 
-  // The container path it was opened by, for /proc/PID/fd, fchdir, *at.
-  std::string path;
-  // Whether `path` names a place in the mount tree (pipes, sockets and
-  // anonymous files carry names like "pipe:[N]" instead).
-  bool HasMountPath() const { return !path.empty() && path[0] == '/'; }
+  // Where a file opened by path is in the mount tree (it follows renames,
+  // and unlink or rmdir mark it removed), and the mount point of the file
+  // system that holds it; set by the opener (kernel::OpenAt). Null for
+  // pipes, sockets and anonymous files.
+  std::shared_ptr<Dentry> dentry;
+  std::string mount_point;
+  // The name of a file with no place in the mount tree ("pipe:[N]",
+  // "anon_inode:[eventpoll]"), or the one a file system that names its own
+  // files gave it (Filesystem::NamesOpenedFiles).
+  std::string name;
+
+  bool HasMountPath() const { return dentry != nullptr; }
+  // Its current container path ("" when it has none; the last one once removed).
+  std::string MountPath() const;
+  // Its current path inside its file system ("/" is the mount's root).
+  std::string FsPath() const;
+  // What /proc/PID/fd/N and maps show: the path (with " (deleted)" once
+  // removed), or else the name.
+  std::string DisplayName() const;
+  // Whether its name was removed (unlink, rmdir, a rename over it).
+  bool Removed() const;
   uint64_t dir_pos = 0;
   std::mutex pos_mu;  // serializes read/write/seek on this description, as f_pos_lock
   // Set once a flock(2) or OFD record lock was taken through this

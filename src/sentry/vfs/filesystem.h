@@ -72,9 +72,13 @@ class Filesystem {
   // Whether file data lives in the Sentry's memory (tmpfs, the overlay's
   // upper layer): sizes are then capped at what statfs advertises.
   virtual bool InMemory() const { return false; }
-  // Whether Open names the files it returns itself (procfs, whose links
-  // open files of other file systems under their own paths); otherwise the
-  // opener sets File::path to the path it asked for.
+  // For a "magic" link (procfs's /proc/PID/cwd and fd/N): the open file it
+  // stands for, which a path walk goes to instead of reading a target; null
+  // for anything else.
+  virtual std::shared_ptr<File> MagicLink(const std::string& path) { return nullptr; }
+  // Whether Open names the files it returns itself (File::name: procfs names
+  // /proc/self/x as /proc/PID/x); otherwise they are named by the path they
+  // were opened by.
   virtual bool NamesOpenedFiles() const { return false; }
 };
 

@@ -35,7 +35,7 @@ class HostFile : public File, public mm::Mappable {
   Result<size_t> ReadAt(uint64_t off, void* buf, size_t len) override { return PRead(buf, len, off); }
   Result<size_t> WriteAt(uint64_t off, const void* buf, size_t len) override { return PWrite(buf, len, off); }
   Result<uint64_t> Size() override;
-  std::string MapsName() const override { return path; }
+  std::string MapsName() const override { return DisplayName(); }
   dev_t MapsDev() const override { return dev_; }
   ino_t MapsIno() const override { return ino_; }
 

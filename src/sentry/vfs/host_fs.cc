@@ -65,7 +65,6 @@ Result<std::shared_ptr<File>> HostFs::Open(const std::string& path, const OpenRe
   int fd = static_cast<int>(syscall(SYS_openat2, root_.get(), Rel(path).c_str(), &how, sizeof how));
   if (fd < 0) return Errno();
   auto f = std::make_shared<HostFile>(UniqueFd(fd), flags, false);
-  f->path = path;
   return std::shared_ptr<File>(f);
 }
 

@@ -40,22 +40,41 @@ class ListedDirFile : public File {
 
 // A directory (or an O_PATH node) of a file system that answers by path:
 // attributes, listing and mode changes are asked of the file system, by the
-// path the file was opened by (a later rename is not tracked).
+// file's current path (File::FsPath, which follows renames). Once the name
+// is removed, stat shows the last attributes seen with no links, as for a
+// removed directory on Linux (getdents is ENOENT then).
 class PathDirFile : public ListedDirFile {
  public:
-  PathDirFile(std::shared_ptr<Filesystem> fs, std::string rel, int flags)
-      : ListedDirFile(flags), fs_(std::move(fs)), rel_(std::move(rel)) {}
-  Result<struct stat> Stat() override { return fs_->Stat(rel_, false); }
+  // `st`: its attributes when opened.
+  PathDirFile(std::shared_ptr<Filesystem> fs, std::string rel, int flags, const struct stat& st)
+      : ListedDirFile(flags), fs_(std::move(fs)), rel_(std::move(rel)), last_(st) {}
+  Result<struct stat> Stat() override {
+    std::lock_guard<std::mutex> l(st_mu_);
+    if (!Removed()) {
+      auto st = fs_->Stat(Rel(), false);
+      if (st.ok()) last_ = *st;
+      if (st.ok() || !Removed()) return st;
+    }
+    struct stat st = last_;
+    st.st_nlink = 0;
+    return st;
+  }
   Result<struct statfs> StatFs() override { return fs_->StatFs(); }
-  Status Chmod(mode_t mode) override { return fs_->Chmod(rel_, mode, false); }
-  Status Chown(uid_t uid, gid_t gid) override { return fs_->Chown(rel_, uid, gid, false); }
+  Status Chmod(mode_t mode) override { return Removed() ? Error(ENOENT, "") : fs_->Chmod(Rel(), mode, false); }
+  Status Chown(uid_t uid, gid_t gid) override {
+    return Removed() ? Error(ENOENT, "") : fs_->Chown(Rel(), uid, gid, false);
+  }
 
  protected:
-  Result<std::vector<Dirent>> List() override { return fs_->ListDir(rel_); }
+  Result<std::vector<Dirent>> List() override { return fs_->ListDir(Rel()); }
 
  private:
+  std::string Rel() const { return dentry ? FsPath() : rel_; }
+
   std::shared_ptr<Filesystem> fs_;
-  std::string rel_;
+  std::string rel_;  // until the opener gives the file its place
+  std::mutex st_mu_;
+  struct stat last_;  // the last attributes seen
 };
 
 }  // namespace stockade::sentry::vfs

@@ -19,7 +19,7 @@ std::pair<std::shared_ptr<File>, std::shared_ptr<File>> NewPipe(int flags) {
   int extra = flags & O_NONBLOCK;
   auto r = std::make_shared<PipeFile>(p, O_RDONLY | extra);
   auto w = std::make_shared<PipeFile>(p, O_WRONLY | extra);
-  r->path = w->path = "pipe:[" + std::to_string(p->ino) + "]";
+  r->name = w->name = "pipe:[" + std::to_string(p->ino) + "]";
   return {r, w};
 }
 

@@ -62,11 +62,12 @@ class TmpFile : public File, public mm::Mappable {
   Result<size_t> Write(Waiter&, const void* buf, size_t len) override {
     if (!writable()) return Error(EBADF, "");
     std::lock_guard<std::mutex> pl(pos_mu);
-    if (flags() & O_APPEND) {
-      std::lock_guard<std::mutex> l(fs_->mu());
-      pos_ = n_->data.size();
-    }
-    ASSIGN_OR_RETURN(size_t n, PWrite(buf, len, pos_));
+    if (S_ISDIR(n_->mode)) return Error(EISDIR, "");
+    // The end found and the write made under one lock: appends through
+    // other descriptions cannot land in between.
+    std::lock_guard<std::mutex> l(fs_->mu());
+    if (flags() & O_APPEND) pos_ = n_->data.size();
+    ASSIGN_OR_RETURN(size_t n, PWriteLocked(buf, len, pos_));
     pos_ += n;
     return n;
   }
@@ -80,9 +81,13 @@ class TmpFile : public File, public mm::Mappable {
   }
   Result<size_t> PWrite(const void* buf, size_t len, uint64_t off) override {
     if (S_ISDIR(n_->mode)) return Error(EISDIR, "");
+    std::lock_guard<std::mutex> l(fs_->mu());
+    return PWriteLocked(buf, len, off);
+  }
+  // fs_->mu() is held.
+  Result<size_t> PWriteLocked(const void* buf, size_t len, uint64_t off) {
     if (len == 0) return size_t{0};  // an empty write changes nothing
     if (off + len < off || off + len > (1ull << 34)) return Error(EFBIG, "");
-    std::lock_guard<std::mutex> l(fs_->mu());
     if (n_->data.size() < off + len) n_->data.resize(off + len);
     memcpy(n_->data.data() + off, buf, len);
     n_->mtime = n_->ctime = Now();
@@ -147,7 +152,7 @@ class TmpFile : public File, public mm::Mappable {
     std::lock_guard<std::mutex> l(fs_->mu());
     return static_cast<uint64_t>(n_->data.size());
   }
-  std::string MapsName() const override { return path; }
+  std::string MapsName() const override { return DisplayName(); }
   dev_t MapsDev() const override { return fs_->dev(); }
   ino_t MapsIno() const override { return n_->ino; }
 
@@ -333,7 +338,6 @@ Result<std::shared_ptr<File>> TmpFs::Open(const std::string& path, const OpenReq
   } else {
     f = std::make_shared<TmpFile>(shared_from_this(), n, req.flags);
   }
-  f->path = path;
   return f;
 }
 

@@ -22,8 +22,12 @@ class GoferFile : public vfs::HostFile {
   Status Chown(uid_t uid, gid_t gid) override;
 
  private:
+  // The path to ask the gofer by: the current one (File::FsPath follows
+  // renames); the one opened by until the opener gives the file its place.
+  std::string Rel() const { return dentry ? FsPath() : rel_; }
+
   std::shared_ptr<GoferFs> fs_;
-  std::string rel_;  // as opened: a later rename elsewhere is not tracked
+  std::string rel_;
   std::mutex mu_;
   uid_t uid_;
   gid_t gid_;

@@ -116,7 +116,7 @@ Result<std::shared_ptr<vfs::File>> GoferFs::Open(const std::string& path, const 
   if (req.flags & O_PATH) {
     ASSIGN_OR_RETURN(struct stat st, Stat(path, false));
     if ((req.flags & O_DIRECTORY) && !S_ISDIR(st.st_mode)) return Error(ENOTDIR, "");
-    return std::shared_ptr<vfs::File>(std::make_shared<vfs::PathDirFile>(shared_from_this(), path, req.flags));
+    return std::shared_ptr<vfs::File>(std::make_shared<vfs::PathDirFile>(shared_from_this(), path, req.flags, st));
   }
   gofer::Request r{.op = gofer::Op::kOpen};
   r.flags = static_cast<uint32_t>(req.flags & kWireOpenFlags);
@@ -133,7 +133,7 @@ Result<std::shared_ptr<vfs::File>> GoferFs::Open(const std::string& path, const 
         std::make_shared<GoferFile>(shared_from_this(), path, std::move(reply.fd), req.flags, st));
   }
   if (S_ISDIR(st.st_mode)) {
-    return std::shared_ptr<vfs::File>(std::make_shared<vfs::PathDirFile>(shared_from_this(), path, req.flags));
+    return std::shared_ptr<vfs::File>(std::make_shared<vfs::PathDirFile>(shared_from_this(), path, req.flags, st));
   }
   // Device nodes in an image are not passed through to the host.
   return Error(EPERM, "");

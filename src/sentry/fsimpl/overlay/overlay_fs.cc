@@ -268,7 +268,7 @@ Result<std::shared_ptr<vfs::File>> OverlayFs::Open(const std::string& path, cons
   const int acc = req.flags & O_ACCMODE;
   if (S_ISDIR(e->st.st_mode)) {
     if (acc != O_RDONLY && !(req.flags & O_PATH)) return Error(EISDIR, "");
-    return std::shared_ptr<vfs::File>(std::make_shared<vfs::PathDirFile>(shared_from_this(), path, req.flags));
+    return std::shared_ptr<vfs::File>(std::make_shared<vfs::PathDirFile>(shared_from_this(), path, req.flags, e->st));
   }
   if (req.flags & O_DIRECTORY) return Error(ENOTDIR, "");
   bool writes = !(req.flags & O_PATH) && (acc != O_RDONLY || (req.flags & O_TRUNC));

@@ -126,7 +126,7 @@ Result<ProcFs::Node> ProcFs::ProcessNode(int tgid, const std::vector<std::string
   uid_t uid = 0;
   gid_t gid = 0;
   std::shared_ptr<mm::MemoryManager> mm;
-  std::string cwd = "/";
+  std::shared_ptr<vfs::File> cwd;
   std::shared_ptr<kernel::FdTable> fds;
   {
     std::lock_guard<std::mutex> l(k->mu);
@@ -211,9 +211,12 @@ Result<ProcFs::Node> ProcFs::ProcessNode(int tgid, const std::vector<std::string
   } else if (name == "mounts") {
     n = MakeFile([k] { return ProcMounts(*k); });
   } else if (name == "cwd" || name == "root" || name == "exe") {
-    std::string target = name == "cwd" ? cwd : name == "root" ? "/" : (mm ? mm->image_info().exe : "");
+    std::string target = name == "cwd"    ? (cwd ? cwd->DisplayName() : "")
+                         : name == "root" ? "/"
+                                          : (mm ? mm->image_info().exe : "");
     if (target.empty()) return Error(ENOENT, "");
     n = MakeLink(target, true);
+    if (name == "cwd") n.link_file = cwd;
   } else if (name == "fd") {
     if (rest.size() == 1) {
       n = MakeDir([fds] {
@@ -228,8 +231,9 @@ Result<ProcFs::Node> ProcFs::ProcessNode(int tgid, const std::vector<std::string
       if (rest[1] == "0") fd = 0;
       auto f = fds && fd >= 0 ? fds->Get(fd) : nullptr;
       if (!f) return Error(ENOENT, "");
-      n = MakeLink(f->path.empty() ? "anon_inode:[unknown]" : f->path, true);
-      n.fd_file = f;
+      std::string name = f->DisplayName();
+      n = MakeLink(name.empty() ? "anon_inode:[unknown]" : name, true);
+      n.link_file = f;
       if (rest.size() > 2) n.target += Join(rest, 2);
     }
     n.uid = uid;
@@ -242,7 +246,7 @@ Result<ProcFs::Node> ProcFs::ProcessNode(int tgid, const std::vector<std::string
     // Below a link out of procfs: the rest is resolved at its target.
     if (n.kind == Node::kLink) {
       n.target += Join(rest, 1);
-      n.fd_file.reset();
+      n.link_file.reset();
     } else {
       return Error(ENOTDIR, "");
     }
@@ -358,13 +362,8 @@ Result<std::shared_ptr<vfs::File>> ProcFs::Open(const std::string& path, const v
     return Error(EACCES, "");
   }
   ASSIGN_OR_RETURN(Node n, Lookup(path, !(req.flags & O_NOFOLLOW)));
-  if (n.kind == Node::kLink) {
-    if (req.flags & O_NOFOLLOW) return Error(ELOOP, "");
-    if (n.fd_file) return n.fd_file;  // the open description itself, as a magic link
-    Task* cur = kernel::CurrentTask();
-    if (!cur) return Error(ENOENT, "");
-    return kernel::OpenAt(*cur, AT_FDCWD, n.target, req.flags, req.mode);
-  }
+  // Path walks follow links themselves (magic ones through MagicLink).
+  if (n.kind == Node::kLink) return Error(ELOOP, "");
   if ((req.flags & O_DIRECTORY) && n.kind != Node::kDir) return Error(ENOTDIR, "");
   struct stat st = StatOf(n);
   if (n.kind == Node::kDir) {
@@ -377,23 +376,28 @@ Result<std::shared_ptr<vfs::File>> ProcFs::Open(const std::string& path, const v
       entries.push_back({StatOf(*child).st_ino, type, name});
     }
     auto dir = std::make_shared<ProcDir>(std::move(entries), st, req.flags);
-    dir->path = path == "/" ? "/proc" : "/proc" + path;
+    dir->name = path == "/" ? "/proc" : "/proc" + path;
     return std::shared_ptr<vfs::File>(dir);
   }
   auto file = std::make_shared<ProcFile>(n.content(), st);
-  file->path = "/proc" + path;
+  file->name = "/proc" + path;
   return std::shared_ptr<vfs::File>(file);
 }
 
 Result<struct stat> ProcFs::Stat(const std::string& path, bool follow) {
   ASSIGN_OR_RETURN(Node n, Lookup(path, follow));
   if (n.kind == Node::kLink && follow) {
-    if (n.fd_file) return n.fd_file->Stat();
+    if (n.link_file) return n.link_file->Stat();
     Task* cur = kernel::CurrentTask();
     if (!cur) return Error(ENOENT, "");
     return kernel::StatAt(*cur, AT_FDCWD, n.target, true, false);
   }
   return StatOf(n);
+}
+
+std::shared_ptr<vfs::File> ProcFs::MagicLink(const std::string& path) {
+  auto n = Lookup(path, false);
+  return n.ok() && n->kind == Node::kLink ? n->link_file : nullptr;
 }
 
 Result<std::string> ProcFs::ReadLink(const std::string& path) {

@@ -23,6 +23,7 @@ class ProcFs : public vfs::Filesystem {
   Result<std::shared_ptr<vfs::File>> Open(const std::string& path, const vfs::OpenRequest& req) override;
   Result<struct stat> Stat(const std::string& path, bool follow) override;
   Result<std::string> ReadLink(const std::string& path) override;
+  std::shared_ptr<vfs::File> MagicLink(const std::string& path) override;
   Status Mkdir(const std::string&, mode_t, uid_t, gid_t) override { return Error(EACCES, ""); }
   Status Mknod(const std::string&, mode_t, dev_t, uid_t, gid_t) override { return Error(EACCES, ""); }
   Status Unlink(const std::string&) override { return Error(EACCES, ""); }
@@ -46,7 +47,7 @@ class ProcFs : public vfs::Filesystem {
     std::function<std::string()> content;               // kFile
     std::string target;                                 // kLink
     bool leaves_procfs = false;  // a link whose target is a container path (cwd, exe, root, fd/N)
-    std::shared_ptr<vfs::File> fd_file;                 // fd/N: the open file itself
+    std::shared_ptr<vfs::File> link_file;               // cwd and fd/N: the open file itself
     uid_t uid = 0;
     gid_t gid = 0;
     std::string path;  // inside procfs, for the inode number

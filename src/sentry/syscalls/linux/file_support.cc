@@ -43,7 +43,8 @@ kernel::Credentials Creds(Task& t) {
 Result<Resolved> Resolve(Task& t, int dirfd, const std::string& path, bool allow_empty, bool follow) {
   ASSIGN_OR_RETURN(kernel::Walked w, kernel::WalkPath(t, dirfd, path, follow, allow_empty));
   if (!w.fs) return Error(ENOENT, "");
-  return Resolved{std::move(w.abs), std::move(w.fs), std::move(w.rel)};
+  bool fs_follow = follow && !(w.exists && S_ISLNK(w.st.st_mode));
+  return Resolved{std::move(w.abs), std::move(w.fs), std::move(w.rel), fs_follow};
 }
 
 Result<Resolved> ResolveAbs(Task& t, const std::string& abs) { return Resolve(t, AT_FDCWD, abs); }

@@ -31,6 +31,10 @@ struct Resolved {
   std::string abs;
   std::shared_ptr<vfs::Filesystem> fs;
   std::string rel;
+  // Whether the file system should follow a final symlink at rel: not when
+  // the walk, asked to follow, ended at one (a magic link's target is the
+  // link itself, as /proc/self/fd/N of an O_PATH FD of a symlink).
+  bool follow = false;
 };
 
 // (dirfd, path) walked as namei does (kernel::WalkPath); the last component

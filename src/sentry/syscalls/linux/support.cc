@@ -8,7 +8,7 @@ namespace {
 
 constexpr char kXattrNote[] =
     "user.*, trusted.* and security.* kept by tmpfs and the overlay's upper layer; the gofer's mounts keep none "
-    "(EOPNOTSUPP; f* calls find the file by the path it was opened by)";
+    "(EOPNOTSUPP; f* calls find the file by its current path, and a removed file's are ENOENT)";
 
 // Handled, with known differences from Linux.
 const std::map<std::string, std::string>& PartialNotes() {
@@ -24,7 +24,6 @@ const std::map<std::string, std::string>& PartialNotes() {
       {"sched_setaffinity", "applies to the task's Sentry thread"},
       {"getpriority", "nice values are kept but do not change how tasks are scheduled"},
       {"setpriority", "nice values are kept but do not change how tasks are scheduled"},
-      {"openat2", "resolve flags other than RESOLVE_CACHED are EINVAL"},
       {"futex", "PI futexes without priority inheritance; FUTEX_CMP_REQUEUE_PI ENOSYS"},
       {"clock_gettime", "CPU-time clocks report the task's Sentry thread"},
       {"mknod", "FIFOs, regular files and socket names; device nodes EPERM"},

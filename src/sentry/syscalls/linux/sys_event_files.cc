@@ -17,7 +17,7 @@ namespace {
 int64_t InstallHostObject(Task& t, int host_fd, int flags, bool cloexec, const char* name) {
   if (host_fd < 0) return -errno;
   auto f = std::make_shared<vfs::HostFile>(UniqueFd(host_fd), O_RDWR | (flags & O_NONBLOCK), true);
-  f->path = name;
+  f->name = name;
   SYS_ASSIGN(int fd, t.fds->Install(f, cloexec, 0, t.rlimit_cur(RLIMIT_NOFILE)));
   return fd;
 }

@@ -153,7 +153,7 @@ std::string LastComponent(const std::string& p) {
 // The path with every symlink resolved, the last one only with follow_last.
 Result<std::string> RealPath(Task& t, const std::string& abs, bool follow_last) {
   ASSIGN_OR_RETURN(kernel::Walked w, kernel::WalkPath(t, AT_FDCWD, abs, follow_last));
-  if (!w.exists) return Error(ENOENT, "");
+  if (!w.exists || w.file) return Error(ENOENT, "");  // w.file: no path (removed or nameless)
   return w.abs;
 }
 
@@ -657,8 +657,7 @@ Result<std::shared_ptr<vfs::File>> OpenTmpfile(Task& t, const std::string& dir_a
     if (!f.ok() && f.error().code() == EEXIST) continue;
     if (!f.ok()) return f.error();
     auto [fs, rel] = kernel::ResolveMount(t, abs);
-    if (fs) (void)fs->Unlink(rel);
-    (*f)->path = abs + " (deleted)";
+    if (fs && fs->Unlink(rel).ok()) t.kernel->dentries().Removed(abs);
     return f;
   }
   return Error(EEXIST, "");
@@ -695,9 +694,9 @@ int64_t DoOpen(Task& t, int dirfd, uint64_t path_addr, uint64_t flags64, uint64_
     if ((flags & O_ACCMODE) == O_RDONLY) return -EINVAL;
   }
   if (flags & kOSyncBit) flags |= O_DSYNC;
-  // Resolution restrictions are not implemented; RESOLVE_CACHED is only a
-  // hint that the lookup may be done without blocking, so it can be ignored.
-  if (resolve & ~uint64_t{0x20}) return -EINVAL;
+  // RESOLVE_CACHED (only a hint that the lookup may be done without
+  // blocking) is ignored; the other restrictions are the walk's.
+  resolve &= ~uint64_t{RESOLVE_CACHED};
 
   SYS_ASSIGN(std::string path, CopyPath(t, path_addr));
   bool cloexec = flags & O_CLOEXEC;
@@ -708,7 +707,7 @@ int64_t DoOpen(Task& t, int dirfd, uint64_t path_addr, uint64_t flags64, uint64_
   }
   // O_EXCL does not follow a final symlink: even a dangling one exists.
   bool excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
-  SYS_ASSIGN(kernel::Walked w, kernel::WalkPath(t, dirfd, path, !(flags & O_NOFOLLOW) && !excl));
+  SYS_ASSIGN(kernel::Walked w, kernel::WalkPath(t, dirfd, path, !(flags & O_NOFOLLOW) && !excl, false, resolve));
   if (excl && w.exists) return -EEXIST;
   const std::string& abs = w.abs;
 
@@ -732,7 +731,7 @@ int64_t DoOpen(Task& t, int dirfd, uint64_t path_addr, uint64_t flags64, uint64_
         if (!pst.ok() && pst.error().code() == EACCES) return -EACCES;
       }
     }
-    SYS_ASSIGN(f, kernel::OpenAt(t, AT_FDCWD, abs, fsflags, mode));
+    SYS_ASSIGN(f, kernel::OpenWalked(t, w, fsflags, mode));
     if (flags & O_CREAT) {
       // Linux refuses O_CREAT on an existing directory.
       auto st = f->Stat();
@@ -1055,6 +1054,7 @@ int64_t GetdentsImpl(Task& t, const SyscallArgs& a, bool is64) {
   uint64_t count = static_cast<uint32_t>(a[2]);
   if (!AccessOk(a[1], count)) return -EFAULT;
   SYS_ASSIGN(auto ents, f->ReadDir());
+  if (f->Removed()) return -ENOENT;  // a removed directory lists as gone (IS_DEADDIR)
   size_t limit = static_cast<size_t>(std::min<uint64_t>(count, kChunk));
   std::lock_guard<std::mutex> l(f->pos_mu);
   std::string out;
@@ -1092,38 +1092,35 @@ int64_t Getdents64(Task& t, const SyscallArgs& a) { return GetdentsImpl(t, a, tr
 int64_t Getdents(Task& t, const SyscallArgs& a) { return GetdentsImpl(t, a, false); }
 
 int64_t Getcwd(Task& t, const SyscallArgs& a) {
-  std::string cwd;
-  {
-    std::lock_guard<std::mutex> l(t.fs->mu);
-    cwd = t.fs->cwd;
-  }
+  auto dir = kernel::Cwd(t);
+  if (dir->Removed()) return -ENOENT;
+  std::string cwd = dir->MountPath();
   if (cwd.size() + 1 > a[1]) return -ERANGE;
   SYS_TRY(t.memory().CopyOut(a[0], cwd.c_str(), cwd.size() + 1));
   return static_cast<int64_t>(cwd.size() + 1);
 }
 
-int64_t Chdir(Task& t, const SyscallArgs& a) {
-  SYS_ASSIGN(std::string path, CopyPath(t, a[0]));
-  SYS_ASSIGN(std::string abs, kernel::AbsolutePath(t, AT_FDCWD, path));
-  SYS_ASSIGN(std::string real, RealPath(t, abs, true));
-  SYS_ASSIGN(Resolved r, ResolveAbs(t, real));
-  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, true));
+// chdir and fchdir: `dir` (an open directory, or an O_PATH one) becomes the
+// working directory, if the caller may search it.
+int64_t SetCwd(Task& t, std::shared_ptr<vfs::File> dir) {
+  SYS_ASSIGN(struct stat st, dir->Stat());
   if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
   SYS_TRY(CheckPerm(Creds(t), st, 1));
+  if (!dir->HasMountPath()) return -ENOENT;
   std::lock_guard<std::mutex> l(t.fs->mu);
-  t.fs->cwd = real;
+  t.fs->cwd = std::move(dir);
   return 0;
+}
+
+int64_t Chdir(Task& t, const SyscallArgs& a) {
+  SYS_ASSIGN(std::string path, CopyPath(t, a[0]));
+  SYS_ASSIGN(auto dir, kernel::OpenAt(t, AT_FDCWD, path, O_PATH | O_DIRECTORY, 0));
+  return SetCwd(t, std::move(dir));
 }
 
 int64_t Fchdir(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
-  SYS_ASSIGN(struct stat st, f->Stat());
-  if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
-  SYS_TRY(CheckPerm(Creds(t), st, 1));
-  if (!f->HasMountPath()) return -ENOENT;
-  std::lock_guard<std::mutex> l(t.fs->mu);
-  t.fs->cwd = f->path;
-  return 0;
+  return SetCwd(t, std::move(f));
 }
 
 // --- access ------------------------------------------------------------------
@@ -1202,6 +1199,7 @@ int64_t RmdirImpl(Task& t, int dirfd, const std::string& path) {
   if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
   SYS_TRY(CheckDirWrite(t, Creds(t), r.abs, &st));
   SYS_TRY(r.fs->Rmdir(r.rel));
+  t.kernel->dentries().Removed(r.abs);
   return 0;
 }
 
@@ -1214,6 +1212,7 @@ int64_t UnlinkImpl(Task& t, int dirfd, const std::string& path) {
   if (t.kernel->mounts().IsMountPoint(r.abs)) return -EBUSY;
   SYS_TRY(CheckDirWrite(t, Creds(t), r.abs, &st));
   SYS_TRY(r.fs->Unlink(r.rel));
+  t.kernel->dentries().Removed(r.abs);
   return 0;
 }
 
@@ -1256,11 +1255,12 @@ int64_t RenameImpl(Task& t, int olddirfd, uint64_t oldp, int newdirfd, uint64_t 
   if (mounts.IsMountPoint(a.abs) || mounts.IsMountPoint(b.abs)) return -EBUSY;
   auto c = Creds(t);
   SYS_TRY(CheckDirWrite(t, c, a.abs, &sst));
-  if (!Privileged(c)) {
-    auto dst = b.fs->Stat(b.rel, false);
-    SYS_TRY(CheckDirWrite(t, c, b.abs, dst.ok() ? &*dst : nullptr));
-  }
+  auto dst = b.fs->Stat(b.rel, false);
+  if (!Privileged(c)) SYS_TRY(CheckDirWrite(t, c, b.abs, dst.ok() ? &*dst : nullptr));
   SYS_TRY(a.fs->Rename(a.rel, b.rel, flags));
+  // Two names of one file: rename(2) leaves both in place.
+  bool same_file = dst.ok() && dst->st_ino == sst.st_ino && dst->st_dev == sst.st_dev;
+  if (!same_file || (flags & kRenameExchange)) t.kernel->dentries().Renamed(a.abs, b.abs, flags & kRenameExchange);
   return 0;
 }
 
@@ -1369,10 +1369,10 @@ int64_t FchmodatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t mode, uint
     return 0;
   }
   SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (fl & AT_EMPTY_PATH) != 0, follow));
-  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, follow));
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, r.follow));
   if (S_ISLNK(st.st_mode)) return -EOPNOTSUPP;
   SYS_ASSIGN(mode_t m, ChmodMode(Creds(t), st, static_cast<mode_t>(mode)));
-  SYS_TRY(r.fs->Chmod(r.rel, m, follow));
+  SYS_TRY(r.fs->Chmod(r.rel, m, r.follow));
   return 0;
 }
 
@@ -1426,10 +1426,10 @@ int64_t FchownatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t uid64, uin
     return 0;
   }
   SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (fl & AT_EMPTY_PATH) != 0, follow));
-  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, follow));
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, r.follow));
   SYS_TRY(ChownAllowed(c, st, uid, gid));
-  SYS_TRY(r.fs->Chown(r.rel, uid, gid, follow));
-  if (ModeAfterChown(st) != (st.st_mode & 07777)) SYS_TRY(r.fs->Chmod(r.rel, ModeAfterChown(st), follow));
+  SYS_TRY(r.fs->Chown(r.rel, uid, gid, r.follow));
+  if (ModeAfterChown(st) != (st.st_mode & 07777)) SYS_TRY(r.fs->Chmod(r.rel, ModeAfterChown(st), r.follow));
   return 0;
 }
 
@@ -1682,7 +1682,7 @@ int64_t Fstatfs(Task& t, const SyscallArgs& a) {
   // reports the overlay, not the layer holding it); a file of no mount
   // (pipes, sockets) answers for itself.
   std::shared_ptr<vfs::Filesystem> fs;
-  if (f->HasMountPath()) fs = kernel::ResolveMount(t, f->path).first;
+  if (f->HasMountPath()) fs = kernel::ResolveMount(t, f->MountPath()).first;
   SYS_ASSIGN(struct statfs s, fs ? fs->StatFs() : f->StatFs());
   s.f_flags |= kStValid;
   SYS_TRY(t.memory().CopyOut(a[1], &s, sizeof s));
@@ -1837,7 +1837,7 @@ int64_t CopyFileRange(Task& t, const SyscallArgs& a) {
   if (!S_ISREG(ist.st_mode) || !S_ISREG(ost.st_mode)) return -EINVAL;
   // Between file systems: EXDEV, as Linux (5.19+) answers for local ones.
   if (in->HasMountPath() && out->HasMountPath() &&
-      kernel::ResolveMount(t, in->path).first != kernel::ResolveMount(t, out->path).first) {
+      kernel::ResolveMount(t, in->MountPath()).first != kernel::ResolveMount(t, out->MountPath()).first) {
     return -EXDEV;
   }
   std::optional<uint64_t> in_off, out_off;
@@ -1997,7 +1997,7 @@ bool NsecValid(long nsec) { return nsec == UTIME_NOW || nsec == UTIME_OMIT || (n
 int64_t ApplyUtimes(Task& t, int dirfd, const std::string& path, const struct timespec* times, int flags) {
   bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
   SYS_ASSIGN(Resolved r, Resolve(t, dirfd, path, (flags & AT_EMPTY_PATH) != 0 || path.empty(), follow));
-  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, follow));
+  SYS_ASSIGN(struct stat st, r.fs->Stat(r.rel, r.follow));
   if (times && times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT) return 0;
   auto c = Creds(t);
   bool explicit_time = times && ((times[0].tv_nsec != UTIME_NOW && times[0].tv_nsec != UTIME_OMIT) ||
@@ -2007,8 +2007,16 @@ int64_t ApplyUtimes(Task& t, int dirfd, const std::string& path, const struct ti
     if (r.fs->ReadOnly()) return -EROFS;
     SYS_TRY(CheckPerm(c, st, 2));
   }
-  SYS_TRY(r.fs->Utimens(r.rel, times, follow));
+  SYS_TRY(r.fs->Utimens(r.rel, times, r.follow));
   return 0;
+}
+
+// futimens: times of an open file, set by its current path. Files with no
+// path (pipes) keep none; a removed file's path may name another file now.
+int64_t FutimensByPath(Task& t, vfs::File& f, const struct timespec* times) {
+  if (!f.HasMountPath()) return 0;
+  if (f.Removed()) return -ENOENT;
+  return ApplyUtimes(t, AT_FDCWD, f.MountPath(), times, 0);
 }
 
 int64_t Utimensat(Task& t, const SyscallArgs& a) {
@@ -2031,8 +2039,7 @@ int64_t Utimensat(Task& t, const SyscallArgs& a) {
     if (flags & ~AT_SYMLINK_NOFOLLOW) return -EINVAL;
     SYS_ASSIGN(auto f, kernel::FileFor(t, dirfd));
     if (IsPath(*f)) return -EBADF;
-    if (!f->HasMountPath()) return 0;  // pipes: nothing kept
-    return ApplyUtimes(t, AT_FDCWD, f->path, times, 0);
+    return FutimensByPath(t, *f, times);
   }
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
   SYS_ASSIGN(std::string path, CopyPath(t, a[1]));
@@ -2056,8 +2063,7 @@ int64_t FutimesatImpl(Task& t, int dirfd, uint64_t path_addr, uint64_t tv_addr) 
   if (path_addr == 0) {
     if (dirfd == AT_FDCWD) return -EFAULT;
     SYS_ASSIGN(auto f, kernel::FileFor(t, dirfd));
-    if (!f->HasMountPath()) return 0;
-    return ApplyUtimes(t, AT_FDCWD, f->path, times, 0);
+    return FutimensByPath(t, *f, times);
   }
   SYS_ASSIGN(std::string path, CopyPath(t, path_addr));
   if (path.empty()) return -ENOENT;

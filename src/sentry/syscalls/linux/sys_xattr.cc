@@ -41,7 +41,8 @@ Result<XattrTarget> ByFd(Task& t, uint64_t fd) {
   if (IsPath(*f)) return Error(EBADF, "");
   ASSIGN_OR_RETURN(struct stat st, f->Stat());
   if (!f->HasMountPath()) return Error(EOPNOTSUPP, "");
-  auto [fs, rel] = kernel::ResolveMount(t, f->path);
+  if (f->Removed()) return Error(ENOENT, "");  // its old path may name another file now
+  auto [fs, rel] = kernel::ResolveMount(t, f->MountPath());
   if (!fs) return Error(EOPNOTSUPP, "");
   return XattrTarget{std::move(fs), std::move(rel), st};
 }
