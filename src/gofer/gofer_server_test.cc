@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -288,6 +289,45 @@ TEST_F(GoferServerTest, ReadOnlyRootRefusesChanges) {
   EXPECT_TRUE(s.flags & ST_RDONLY);
 }
 
+TEST_F(GoferServerTest, UserXattrsOnFilesAndDirectories) {
+  auto set = [&](const std::string& path, const std::string& name, const std::string& value, uint32_t flags = 0) {
+    return Call({.op = Op::kSetXattr, .flags = flags, .size = name.size(), .path = path, .path2 = name + value}).err;
+  };
+  ASSERT_EQ(set("dir/file", "user.color", "blue"), 0);
+  Answer a = Call({.op = Op::kGetXattr, .path = "dir/file", .path2 = "user.color"});
+  ASSERT_EQ(a.err, 0);
+  EXPECT_EQ(a.payload, "blue");
+  char host[16] = {};
+  ASSERT_EQ(getxattr((root_ + "/dir/file").c_str(), "user.color", host, sizeof host), 4);  // on the host file
+  EXPECT_STREQ(host, "blue");
+  EXPECT_EQ(set("dir/file", "user.color", "red", XATTR_CREATE), EEXIST);
+  EXPECT_EQ(set("dir/file", "user.new", "x", XATTR_REPLACE), ENODATA);
+  ASSERT_EQ(set("dir", "user.d", ""), 0);  // directories too, and an empty value
+  a = Call({.op = Op::kListXattr, .path = "dir"});
+  ASSERT_EQ(a.err, 0);
+  EXPECT_EQ(a.payload, std::string("user.d\0", 7));
+  EXPECT_EQ(Call({.op = Op::kRemoveXattr, .path = "dir/file", .path2 = "user.color"}).err, 0);
+  EXPECT_EQ(Call({.op = Op::kGetXattr, .path = "dir/file", .path2 = "user.color"}).err, ENODATA);
+  // Other namespaces never reach the host file; symlinks keep none.
+  EXPECT_EQ(set("dir/file", "trusted.x", "1"), EOPNOTSUPP);
+  EXPECT_EQ(set("dir/file", "security.capability", "1"), EOPNOTSUPP);
+  EXPECT_EQ(Call({.op = Op::kGetXattr, .path = "dir/file", .path2 = "trusted.x"}).err, EOPNOTSUPP);
+  EXPECT_EQ(set("abs", "user.x", "1"), EPERM);
+  EXPECT_EQ(Call({.op = Op::kGetXattr, .path = "abs", .path2 = "user.x"}).err, ENODATA);
+  a = Call({.op = Op::kListXattr, .path = "abs"});
+  EXPECT_EQ(a.err, 0);
+  EXPECT_EQ(a.payload, "");
+  // Malformed: a name longer than the argument, unknown flags, a NUL in a name.
+  EXPECT_EQ(Call({.op = Op::kSetXattr, .size = 99, .path = "dir/file", .path2 = "user.a"}).err, EINVAL);
+  EXPECT_EQ(set("dir/file", "user.a", "1", 0x100), EINVAL);
+  EXPECT_EQ(Call({.op = Op::kGetXattr, .path = "dir/file", .path2 = std::string("user.a\0b", 8)}).err, EINVAL);
+  // A read-only root reads them and refuses changes.
+  Server ro = Server::ForSource(root_, true).value();
+  EXPECT_EQ(Call(ro, {.op = Op::kGetXattr, .path = "dir", .path2 = "user.d"}).err, 0);
+  EXPECT_EQ(Call(ro, {.op = Op::kSetXattr, .size = 6, .path = "dir", .path2 = "user.dx"}).err, EROFS);
+  EXPECT_EQ(Call(ro, {.op = Op::kRemoveXattr, .path = "dir", .path2 = "user.d"}).err, EROFS);
+}
+
 TEST_F(GoferServerTest, FileRootServesOneFile) {
   Server f = Server::ForSource(root_ + "/dir/file", false).value();
   Answer a = Call(f, {.op = Op::kWalk, .path = ""});
@@ -381,6 +421,10 @@ TEST_F(GoferServerTest, AllowlistServesAndKillsOnAnythingElse) {
   EXPECT_EQ(call({.op = Op::kUnlink, .path = "m/h2"}, nullptr), 0);
   EXPECT_EQ(call({.op = Op::kReadDir, .path = "m"}, nullptr), 0);
   EXPECT_EQ(call({.op = Op::kStatFs}, nullptr), 0);
+  EXPECT_EQ(call({.op = Op::kSetXattr, .size = 6, .path = "dir/c", .path2 = "user.av"}, nullptr), 0);
+  EXPECT_EQ(call({.op = Op::kGetXattr, .path = "dir/c", .path2 = "user.a"}, nullptr), 0);
+  EXPECT_EQ(call({.op = Op::kListXattr, .path = "dir/c"}, nullptr), 0);
+  EXPECT_EQ(call({.op = Op::kRemoveXattr, .path = "dir/c", .path2 = "user.a"}, nullptr), 0);
   close(sv[0]);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);

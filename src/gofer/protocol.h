@@ -42,7 +42,14 @@ enum class Op : uint32_t {
   kSetAttr,    // path, flags = kSet* mask, mode, uid, gid, size, times
   kStatFs,     // -> StatFsReply
   kReadDir,    // path, size = cookie -> ReadDirReply
+  // Extended attributes of regular files and directories, user.* only (the
+  // gofer touches no other namespace of a host file):
+  kGetXattr,     // path, path2 = name -> the value's bytes
+  kListXattr,    // path -> the names, each ending in a NUL, as listxattr(2)
+  kSetXattr,     // path, path2 = name then value, size = the name's length, flags = XATTR_CREATE | XATTR_REPLACE
+  kRemoveXattr,  // path, path2 = name
 };
+inline constexpr char kXattrUserPrefix[] = "user.";
 
 // SetAttr mask bits.
 inline constexpr uint32_t kSetMode = 1, kSetUid = 2, kSetGid = 4, kSetSize = 8, kSetAtime = 16, kSetMtime = 32;

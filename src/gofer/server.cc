@@ -5,6 +5,8 @@
 #include <linux/openat2.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+#include <linux/limits.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -359,6 +361,78 @@ Result<std::string> Server::ReadDir(const RequestHeader& h, const std::vector<st
   return out;
 }
 
+// Extended attributes go through an FD opened for reading (the f*xattr
+// calls refuse O_PATH FDs), so only regular files and directories have them
+// here, as Linux keeps user.* attributes on those alone: other kinds list
+// none, read and remove ENODATA, and refuse a set with EPERM.
+Result<std::string> Server::Xattr(const RequestHeader& h, const std::vector<std::string_view>& comps,
+                                  std::string_view arg) {
+  const Op op = static_cast<Op>(h.op);
+  if (op == Op::kSetXattr || op == Op::kRemoveXattr) TRY(CheckWritable());
+  std::string_view name = arg, value;
+  if (op == Op::kSetXattr) {
+    if (h.size > arg.size()) return Error(EINVAL, "");
+    if (h.flags & ~uint32_t{XATTR_CREATE | XATTR_REPLACE}) return Error(EINVAL, "");
+    name = arg.substr(0, h.size);
+    value = arg.substr(h.size);
+  } else if (h.flags != 0 || h.size != 0) {
+    return Error(EINVAL, "");
+  }
+  if (op == Op::kListXattr) {
+    if (!arg.empty()) return Error(EINVAL, "");
+  } else {
+    if (name.size() > XATTR_NAME_MAX || name.find('\0') != std::string_view::npos) return Error(EINVAL, "");
+    if (name.rfind(kXattrUserPrefix, 0) != 0 || name.size() == sizeof kXattrUserPrefix - 1) {
+      return Error(EOPNOTSUPP, "");
+    }
+  }
+  ASSIGN_OR_RETURN(Target t, Locate(comps));
+  const char* node = t.name.empty() ? "." : t.name.c_str();
+  UniqueFd probe(openat(t.dir, node, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!probe) return Errno();
+  struct stat st;
+  if (fstat(probe.get(), &st) < 0) return Errno();
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    if (op == Op::kListXattr) return std::string();
+    return Error(op == Op::kSetXattr ? EPERM : ENODATA, "");
+  }
+  UniqueFd fd(openat(t.dir, node, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd) return Errno();
+  struct stat again;
+  if (fstat(fd.get(), &again) < 0) return Errno();
+  if (!SameFile(st, again)) return Error(EAGAIN, "");
+  const std::string key(name);
+  // What fits in one reply packet; a longer value or list is E2BIG.
+  std::string buf(kMaxMessage - sizeof(ReplyHeader), '\0');
+  switch (op) {
+    case Op::kGetXattr: {
+      ssize_t n = fgetxattr(fd.get(), key.c_str(), buf.data(), buf.size());
+      if (n < 0) return Error(errno == ERANGE ? E2BIG : errno, "");
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    case Op::kListXattr: {
+      ssize_t n = flistxattr(fd.get(), buf.data(), buf.size());
+      if (n < 0) return Error(errno == ERANGE ? E2BIG : errno, "");
+      std::string out;
+      for (size_t pos = 0; pos < static_cast<size_t>(n);) {
+        std::string_view one(buf.data() + pos);
+        if (one.rfind(kXattrUserPrefix, 0) == 0) out.append(one).push_back('\0');
+        pos += one.size() + 1;
+      }
+      return out;
+    }
+    case Op::kSetXattr:
+      if (fsetxattr(fd.get(), key.c_str(), value.data(), value.size(), static_cast<int>(h.flags)) < 0) return Errno();
+      return std::string();
+    case Op::kRemoveXattr:
+      if (fremovexattr(fd.get(), key.c_str()) < 0) return Errno();
+      return std::string();
+    default:
+      return Error(ENOSYS, "");
+  }
+}
+
 void Server::Handle(std::string_view request, std::string* reply, UniqueFd* donated) {
   auto answer = [&]() -> Result<std::string> {
     RequestHeader h;
@@ -390,6 +464,10 @@ void Server::Handle(std::string_view request, std::string* reply, UniqueFd* dona
       case Op::kSetAttr: TRY(SetAttr(h, comps)); return std::string();
       case Op::kStatFs: return StatFs();
       case Op::kReadDir: return ReadDir(h, comps);
+      case Op::kGetXattr:
+      case Op::kListXattr:
+      case Op::kSetXattr:
+      case Op::kRemoveXattr: return Xattr(h, comps, path2);
     }
     return Error(ENOSYS, "unknown op");
   }();

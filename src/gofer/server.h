@@ -6,7 +6,8 @@
 //    O_NOFOLLOW (or openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so no
 //    request reaches outside the root and no symlink is ever followed;
 //  - device nodes are never opened, and only regular files are donated;
-//  - a read-only root refuses every change with EROFS.
+//  - a read-only root refuses every change with EROFS;
+//  - extended attributes are read and written in the user.* namespace only.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +57,8 @@ class Server {
   Status SetAttr(const RequestHeader& h, const std::vector<std::string_view>& comps);
   Result<std::string> StatFs();
   Result<std::string> ReadDir(const RequestHeader& h, const std::vector<std::string_view>& comps);
+  Result<std::string> Xattr(const RequestHeader& h, const std::vector<std::string_view>& comps,
+                            std::string_view arg);
 
   Status CheckWritable() const;
 

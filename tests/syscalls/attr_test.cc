@@ -1068,6 +1068,32 @@ bool ProbeUserXattrs(const std::string& path, bool tmpfs) {
     }                                                                                \
   } while (0)
 
+// An image file's attributes stay with it when the container changes it (on the
+// Sentry: the overlay copies the gofer's file up, attributes included).
+TEST(XattrImage, AttributesSurviveAChangeToTheFile) {
+  if (!getenv("STOCKADE_CONFORMANCE_SANDBOX")) GTEST_SKIP() << "run_in_sandbox.sh prepares the image file";
+  const char* path = "/conformance/lower-xattr";
+  char buf[16] = {};
+  ASSERT_EQ(getxattr(path, "user.origin", buf, sizeof buf), 5) << strerror(errno);
+  EXPECT_STREQ(buf, "image");
+  int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  EXPECT_EQ(write(fd, "+", 1), 1);
+  close(fd);
+  memset(buf, 0, sizeof buf);
+  ASSERT_EQ(getxattr(path, "user.origin", buf, sizeof buf), 5) << strerror(errno);
+  EXPECT_STREQ(buf, "image");
+  ASSERT_EQ(setxattr(path, "user.added", "1", 1, 0), 0) << strerror(errno);
+  char names[64];
+  ssize_t n = listxattr(path, names, sizeof names);
+  ASSERT_GT(n, 0) << strerror(errno);
+  std::set<std::string> got;
+  for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(strlen(names + i)) + 1) {
+    if (strncmp(names + i, "user.", 5) == 0) got.insert(names + i);
+  }
+  EXPECT_EQ(got, (std::set<std::string>{"user.added", "user.origin"}));
+}
+
 TEST_P(Xattr, SetGetRoundTrip) {
   File("f");
   REQUIRE_USER_XATTRS(P("f"));

@@ -4,7 +4,8 @@
 # Runs one syscall conformance program as the init process of a Stockade sandbox and exits
 # with its exit status (124 if it timed out). The bundle is a busybox rootfs made by
 # scripts/make-bundle with the default spec from `stockade spec`, changed only so that:
-#   - PROGRAM and every --with FILE are copied to /conformance/ in the rootfs, and
+#   - PROGRAM and every --with FILE are copied to /conformance/ in the rootfs (with
+#     lower-xattr, a file carrying user.origin=image), and
 #     process.args is /conformance/$(basename PROGRAM) ARGS...;
 #   - /tmp is a tmpfs; the rootfs is writable (under Stockade's default memory overlay on
 #     the Sentry platforms; the bundle is this run's own copy) and has /conformance-rootfs;
@@ -101,6 +102,9 @@ cp "$prog" "$bundle/rootfs/conformance/$name"
 for f in "${withs[@]}"; do
   cp "$f" "$bundle/rootfs/conformance/$(basename "$f")"
 done
+# An image file with a user.* attribute: on the Sentry it is in the overlay's lower layer.
+printf 'lower' >"$bundle/rootfs/conformance/lower-xattr"
+python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.origin", b"image")' "$bundle/rootfs/conformance/lower-xattr"
 
 env_args=(STOCKADE_CONFORMANCE_SANDBOX=1 STOCKADE_CONFORMANCE_FS_DIRS=/tmp:/conformance-bind:/conformance-rootfs)
 while IFS= read -r var; do

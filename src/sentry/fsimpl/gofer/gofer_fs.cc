@@ -209,6 +209,49 @@ Status GoferFs::Truncate(const std::string& path, uint64_t len) {
   return SetAttr({.flags = gofer::kSetSize, .size = len, .path = Wire(path)});
 }
 
+namespace {
+
+// Only user.* attributes reach the host (the gofer refuses the others).
+Status CheckUserXattr(const std::string& name) {
+  if (name.rfind(gofer::kXattrUserPrefix, 0) != 0) return Error(EOPNOTSUPP, "");
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::string> GoferFs::GetXattr(const std::string& path, const std::string& name) {
+  TRY(CheckUserXattr(name));
+  ASSIGN_OR_RETURN(auto reply, client_->Call({.op = gofer::Op::kGetXattr, .path = Wire(path), .path2 = name}));
+  return std::move(reply.payload);
+}
+
+Status GoferFs::SetXattr(const std::string& path, const std::string& name, const std::string& value, int flags) {
+  TRY(CheckUserXattr(name));
+  return Simple({.op = gofer::Op::kSetXattr,
+                 .flags = static_cast<uint32_t>(flags),
+                 .size = name.size(),
+                 .path = Wire(path),
+                 .path2 = name + value});
+}
+
+Result<std::vector<std::string>> GoferFs::ListXattr(const std::string& path) {
+  ASSIGN_OR_RETURN(auto reply, client_->Call({.op = gofer::Op::kListXattr, .path = Wire(path)}));
+  std::vector<std::string> names;
+  const std::string& p = reply.payload;
+  for (size_t pos = 0; pos < p.size();) {
+    size_t end = p.find('\0', pos);
+    if (end == std::string::npos) return Error(EIO, "unterminated attribute name from the gofer");
+    names.push_back(p.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return names;
+}
+
+Status GoferFs::RemoveXattr(const std::string& path, const std::string& name) {
+  TRY(CheckUserXattr(name));
+  return Simple({.op = gofer::Op::kRemoveXattr, .path = Wire(path), .path2 = name});
+}
+
 Result<struct statfs> GoferFs::StatFs() {
   ASSIGN_OR_RETURN(auto reply, client_->Call({.op = gofer::Op::kStatFs}));
   ASSIGN_OR_RETURN(auto w, Decode<gofer::WireStatFs>(reply.payload));

@@ -45,6 +45,11 @@ class GoferFs : public vfs::Filesystem, public std::enable_shared_from_this<Gofe
   Status Utimens(const std::string& path, const struct timespec times[2], bool follow) override;
   Status Truncate(const std::string& path, uint64_t len) override;
   Result<struct statfs> StatFs() override;
+  // user.* attributes, kept on the host file; other namespaces EOPNOTSUPP.
+  Result<std::string> GetXattr(const std::string& path, const std::string& name) override;
+  Status SetXattr(const std::string& path, const std::string& name, const std::string& value, int flags) override;
+  Result<std::vector<std::string>> ListXattr(const std::string& path) override;
+  Status RemoveXattr(const std::string& path, const std::string& name) override;
   bool ReadOnly() const override { return read_only_; }
 
   Result<std::vector<vfs::Dirent>> ListDir(const std::string& path) override;

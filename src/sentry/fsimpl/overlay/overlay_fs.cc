@@ -119,6 +119,14 @@ Status OverlayFs::CopyUpLocked(const std::string& path) {
       TRY(upper_->Mknod(path, st.st_mode, st.st_rdev, st.st_uid, st.st_gid));
   }
   if (!S_ISLNK(st.st_mode)) TRY(upper_->Chmod(path, st.st_mode & 07777, false));
+  // Extended attributes come along, as overlayfs copies them up.
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+    auto names = lower_->ListXattr(path);
+    for (const auto& name : names.ok() ? *names : std::vector<std::string>{}) {
+      ASSIGN_OR_RETURN(std::string value, lower_->GetXattr(path, name));
+      TRY(upper_->SetXattr(path, name, value, 0));
+    }
+  }
   const struct timespec times[2] = {st.st_atim, st.st_mtim};
   return upper_->Utimens(path, times, false);
 }

@@ -7,8 +7,9 @@ namespace stockade::sentry::syscalls {
 namespace {
 
 constexpr char kXattrNote[] =
-    "user.*, trusted.* and security.* kept by tmpfs and the overlay's upper layer; the gofer's mounts keep none "
-    "(EOPNOTSUPP; f* calls find the file by its current path, and a removed file's are ENOENT)";
+    "user.*, trusted.* and security.* kept by tmpfs and the overlay's upper layer; on the gofer's mounts user.* "
+    "of files and directories are the host file's, other namespaces EOPNOTSUPP (f* calls find the file by its "
+    "current path, and a removed file's are ENOENT)";
 
 // Handled, with known differences from Linux.
 const std::map<std::string, std::string>& PartialNotes() {
