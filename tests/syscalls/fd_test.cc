@@ -8,6 +8,8 @@
 #include <limits.h>
 #include <linux/close_range.h>
 #include <linux/fs.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
@@ -837,6 +839,12 @@ TEST(SyncMisc, FsyncOnPipesAndCharDevicesEINVAL) {
   EXPECT_ERRNO(EINVAL, fsync(fd));
   EXPECT_ERRNO(EINVAL, fdatasync(fd));
   close(fd);
+  // Nor do /dev/zero and anonymous files.
+  for (int other : {open("/dev/zero", O_RDONLY | O_CLOEXEC), eventfd(0, EFD_CLOEXEC), epoll_create1(EPOLL_CLOEXEC)}) {
+    ASSERT_GE(other, 0) << strerror(errno);
+    EXPECT_ERRNO(EINVAL, fsync(other));
+    close(other);
+  }
 }
 
 TEST(SyncMisc, BadDescriptors) {

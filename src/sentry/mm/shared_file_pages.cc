@@ -30,6 +30,16 @@ void SharedFilePages::ForOverlappingLocked(Key k, uint64_t off, uint64_t n, Fn&&
   }
 }
 
+bool SharedFilePages::Has(Key k) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = ranges_.find(k);
+  if (it == ranges_.end()) return false;
+  for (const Range& r : it->second) {
+    if (!r.chunk.expired()) return true;
+  }
+  return false;
+}
+
 std::optional<std::pair<std::shared_ptr<Chunk>, uint64_t>> SharedFilePages::Find(Key k, uint64_t off, uint64_t len) {
   if (files_.load() == 0) return std::nullopt;
   std::lock_guard<std::mutex> l(mu_);

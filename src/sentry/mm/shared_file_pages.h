@@ -36,6 +36,8 @@ class SharedFilePages {
   static SharedFilePages& Get();
   // Whether any file has shared mappings (a lock-free check for the common case).
   bool any() const { return files_.load() != 0; }
+  // Whether this file has live shared mappings.
+  bool Has(Key k);
 
   // A live chunk holding the file's bytes [off, off+len), and where in it.
   std::optional<std::pair<std::shared_ptr<Chunk>, uint64_t>> Find(Key k, uint64_t off, uint64_t len);

@@ -57,7 +57,12 @@ class File : public std::enable_shared_from_this<File> {
   // All entries, "." and ".." included; getdents walks them with dir_pos.
   virtual Result<std::vector<Dirent>> ReadDir();
   virtual Status Truncate(uint64_t len);
-  virtual Status Sync() { return Ok(); }
+  // fallocate(2) on a regular file, its arguments checked: mode 0 (allocate,
+  // growing the file), FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE | KEEP_SIZE.
+  virtual Status Allocate(int mode, uint64_t off, uint64_t len) { return Error(EOPNOTSUPP, ""); }
+  // fsync(2); EINVAL for files with no fsync operation (pipes, devices,
+  // anonymous files), as Linux has it.
+  virtual Status Sync() { return Error(EINVAL, ""); }
   virtual Status Chmod(mode_t mode);
   virtual Status Chown(uid_t uid, gid_t gid);
   // Terminal and FIONREAD-like requests; `arg` is an application address

@@ -1,6 +1,7 @@
 #include "sentry/vfs/host_file.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -138,8 +139,15 @@ Status HostFile::Truncate(uint64_t len) {
   return Ok();
 }
 
+Status HostFile::Allocate(int mode, uint64_t off, uint64_t len) {
+  // The host file system decides which modes it supports.
+  if (fallocate(fd_.get(), mode, static_cast<off_t>(off), static_cast<off_t>(len)) < 0) return Errno();
+  return Ok();
+}
+
 Status HostFile::Sync() {
-  if (fsync(fd_.get()) < 0 && errno != EINVAL && errno != EROFS) return Errno();
+  // The host answers for its file: EINVAL for a pipe or a terminal.
+  if (fsync(fd_.get()) < 0) return Errno();
   return Ok();
 }
 

@@ -22,6 +22,7 @@ class HostFile : public File, public mm::Mappable {
   Result<struct statfs> StatFs() override;
   Result<std::vector<Dirent>> ReadDir() override;
   Status Truncate(uint64_t len) override;
+  Status Allocate(int mode, uint64_t off, uint64_t len) override;
   Status Sync() override;
   Status Chmod(mode_t mode) override;
   Status Chown(uid_t uid, gid_t gid) override;

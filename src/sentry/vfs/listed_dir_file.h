@@ -60,6 +60,7 @@ class PathDirFile : public ListedDirFile {
     return st;
   }
   Result<struct statfs> StatFs() override { return fs_->StatFs(); }
+  Status Sync() override { return Ok(); }  // the gofer's host writes are the host's to sync
   Status Chmod(mode_t mode) override { return Removed() ? Error(ENOENT, "") : fs_->Chmod(Rel(), mode, false); }
   Status Chown(uid_t uid, gid_t gid) override {
     return Removed() ? Error(ENOENT, "") : fs_->Chown(Rel(), uid, gid, false);

@@ -1,5 +1,7 @@
 #include "sentry/vfs/tmpfs.h"
 
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/random.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -18,6 +20,7 @@ struct TmpInode {
   dev_t rdev = 0;
   struct timespec atime {}, mtime {}, ctime {};
   std::string data;                                         // regular file
+  uint64_t allocated = 0;  // bytes fallocate(KEEP_SIZE) reserved, counted in st_blocks
   std::map<std::string, std::shared_ptr<TmpInode>> children;  // directory
   std::weak_ptr<TmpInode> parent;                           // directory
   std::string target;                                       // symlink
@@ -47,6 +50,13 @@ uint8_t DirentType(mode_t m) {
 }
 
 // An open regular file or directory of a TmpFs.
+// truncate(2): blocks reserved beyond the new size are freed with the data.
+void TruncateLocked(TmpInode& n, uint64_t len) {
+  n.data.resize(len);
+  n.allocated = std::min(n.allocated, len);
+  n.mtime = n.ctime = Now();
+}
+
 class TmpFile : public File, public mm::Mappable {
  public:
   TmpFile(std::shared_ptr<TmpFs> fs, std::shared_ptr<TmpInode> n, int flags)
@@ -124,10 +134,31 @@ class TmpFile : public File, public mm::Mappable {
   Status Truncate(uint64_t len) override {
     if (!S_ISREG(n_->mode)) return Error(EINVAL, "");
     std::lock_guard<std::mutex> l(fs_->mu());
-    n_->data.resize(len);
+    TruncateLocked(*n_, len);
+    return Ok();
+  }
+  // The file holds every byte in memory: allocating is growing (or, with
+  // KEEP_SIZE, only counted), and punching a hole zeroes the range in place.
+  Status Allocate(int mode, uint64_t off, uint64_t len) override {
+    std::lock_guard<std::mutex> l(fs_->mu());
+    uint64_t end = off + len, size = n_->data.size();
+    switch (mode) {
+      case 0:
+        if (end > size) n_->data.resize(end);
+        break;
+      case FALLOC_FL_KEEP_SIZE:
+        n_->allocated = std::max(n_->allocated, end);
+        return Ok();
+      case FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE:
+        if (off < size) std::fill(n_->data.begin() + off, n_->data.begin() + std::min(end, size), '\0');
+        break;
+      default:
+        return Error(EOPNOTSUPP, "");
+    }
     n_->mtime = n_->ctime = Now();
     return Ok();
   }
+  Status Sync() override { return Ok(); }  // the data is in memory already
   Status Chmod(mode_t mode) override {
     std::lock_guard<std::mutex> l(fs_->mu());
     n_->mode = (n_->mode & S_IFMT) | (mode & 07777);
@@ -258,7 +289,8 @@ struct stat TmpFs::StatLocked(const TmpInode& n) const {
                : S_ISLNK(n.mode) ? static_cast<off_t>(n.target.size())
                : S_ISDIR(n.mode) ? static_cast<off_t>(40 + 20 * n.children.size()) : 0;
   st.st_blksize = 4096;
-  st.st_blocks = (st.st_size + 511) / 512;
+  uint64_t used = std::max<uint64_t>(static_cast<uint64_t>(st.st_size), S_ISREG(n.mode) ? n.allocated : 0);
+  st.st_blocks = static_cast<blkcnt_t>((used + 511) / 512);
   st.st_atim = n.atime;
   st.st_mtim = n.mtime;
   st.st_ctim = n.ctime;
@@ -543,8 +575,7 @@ Status TmpFs::Truncate(const std::string& path, uint64_t len) {
   ASSIGN_OR_RETURN(auto n, LookupLocked(path, true));
   if (S_ISDIR(n->mode)) return Error(EISDIR, "");
   if (!S_ISREG(n->mode)) return Error(EINVAL, "");
-  n->data.resize(len);
-  n->mtime = n->ctime = Now();
+  TruncateLocked(*n, len);
   return Ok();
 }
 

@@ -328,14 +328,15 @@ uint64_t StartOfLastTransfer(vfs::File& f, std::optional<uint64_t> off, uint64_t
 // to the file (a directory still answers EISDIR); the vectored calls do not.
 // Regular host files (the gofer's donated FDs) move data straight between the
 // host file and the application's memory: one copy instead of two through a
-// bounce buffer, in one readv/writev (an O_APPEND writev stays atomic). Only
-// without shared mappings of files around, whose pages read(2) and write(2)
-// must see (SharedFilePages). Returns bytes or -errno; nullopt when the file
+// bounce buffer, in one readv/writev (an O_APPEND writev stays atomic). Not
+// for a file with shared mappings, whose pages read(2) and write(2) must see
+// (SharedFilePages). Returns bytes or -errno; nullopt when the file
 // does not qualify.
 std::optional<int64_t> DirectHostIo(Task& t, vfs::File& f, const std::vector<Seg>& segs, uint64_t total,
                                     std::optional<uint64_t> off, bool write) {
   auto* h = dynamic_cast<vfs::HostFile*>(&f);
-  if (h == nullptr || h->stream() || mm::SharedFilePages::Get().any()) return std::nullopt;
+  if (h == nullptr || h->stream()) return std::nullopt;
+  if (auto key = SharedPagesKey(f); key && mm::SharedFilePages::Get().Has(*key)) return std::nullopt;
   std::vector<std::pair<uint64_t, size_t>> ranges;
   uint64_t left = total;
   for (const Seg& s : segs) {
@@ -1525,32 +1526,10 @@ int64_t Fallocate(Task& t, const SyscallArgs& a) {
   if (S_ISREG(st.st_mode) && !(mode & FALLOC_FL_KEEP_SIZE) && OverFsizeLimit(t, static_cast<uint64_t>(off + len))) {
     return -EFBIG;
   }
-  if (auto* h = dynamic_cast<vfs::HostFile*>(f.get())) {
-    // The host validates the mode bits (all scalar arguments).
-    if (fallocate(h->host_fd(), mode, off, len) < 0) return -errno;
-    return 0;
-  }
-  // Sentry-memory files hold every byte: allocating is growing (unless
-  // KEEP_SIZE), and punching a hole zeroes the range in place.
-  if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
-    uint64_t size = static_cast<uint64_t>(st.st_size);
-    uint64_t from = std::min<uint64_t>(static_cast<uint64_t>(off), size);
-    uint64_t to = std::min<uint64_t>(static_cast<uint64_t>(off + len), size);
-    std::vector<char> zeros(std::min<uint64_t>(to - from, kChunk), 0);
-    for (uint64_t at = from; at < to;) {
-      SYS_ASSIGN(size_t n, f->PWrite(zeros.data(), std::min<uint64_t>(to - at, zeros.size()), at));
-      if (n == 0) break;
-      at += n;
-    }
-    return 0;
-  }
-  if (mode == FALLOC_FL_KEEP_SIZE) return 0;
-  if (mode != 0) return -EOPNOTSUPP;
   uint64_t end = static_cast<uint64_t>(off + len);
-  if (end <= static_cast<uint64_t>(st.st_size)) return 0;
-  SYS_TRY(CheckSentryFileSize(f.get(), nullptr, end));
+  if (mode == 0 && end > static_cast<uint64_t>(st.st_size)) SYS_TRY(CheckSentryFileSize(f.get(), nullptr, end));
   try {
-    SYS_TRY(f->Truncate(end));
+    SYS_TRY(f->Allocate(mode, static_cast<uint64_t>(off), static_cast<uint64_t>(len)));
   } catch (const std::bad_alloc&) {
     return -ENOSPC;
   } catch (const std::length_error&) {
@@ -1564,9 +1543,6 @@ int64_t Fallocate(Task& t, const SyscallArgs& a) {
 int64_t Fsync(Task& t, const SyscallArgs& a) {
   SYS_ASSIGN(auto f, kernel::FileFor(t, Fd(a[0])));
   if (IsPath(*f)) return -EBADF;
-  if (dynamic_cast<vfs::PipeFile*>(f.get())) return -EINVAL;  // no fsync op
-  // Character devices (null, zero, terminals...) have no fsync op either.
-  if (auto st = f->Stat(); st.ok() && S_ISCHR(st->st_mode)) return -EINVAL;
   SYS_TRY(f->Sync());
   return 0;
 }
