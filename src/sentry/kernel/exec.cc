@@ -218,6 +218,7 @@ void CommitExec(Task& t, LoadedImage img) {
     // e.g. a parent's setpgid then failing with EACCES.
     std::lock_guard<std::mutex> l(t.kernel->mu);
     t.tg->execed = true;
+    t.tg->creds.Renew();  // execve prepares new credentials
   }
   t.fds->CloseOnExec();
   std::lock_guard<std::mutex> l(t.kernel->mu);

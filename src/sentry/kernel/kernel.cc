@@ -11,6 +11,11 @@
 
 namespace stockade::sentry::kernel {
 
+uint64_t Credentials::NewSerial() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 int64_t NowNs(clockid_t clock) {
   struct timespec ts;
   clock_gettime(clock, &ts);

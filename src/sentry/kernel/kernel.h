@@ -76,7 +76,15 @@ struct Credentials {
   uint64_t cap_effective = 0, cap_permitted = 0, cap_inheritable = 0, cap_bounding = 0, cap_ambient = 0;
   bool keep_caps = false;
   bool no_new_privs = false;
+  // Which credentials these are: Linux makes a new cred object for every
+  // change, fork and execve, and files remember their opener's (linkat's
+  // AT_EMPTY_PATH rule). Renew() after each of those.
+  uint64_t serial = NewSerial();
   bool HasCap(int cap) const { return (cap_effective >> cap) & 1; }
+  void Renew() { serial = NewSerial(); }
+
+ private:
+  static uint64_t NewSerial();
 };
 
 struct FsContext {

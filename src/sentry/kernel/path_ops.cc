@@ -226,9 +226,10 @@ std::pair<std::shared_ptr<vfs::Filesystem>, std::string> ResolveMount(Task& t, c
   return t.kernel->mounts().Resolve(abs);
 }
 
-void PlaceFile(Task& t, vfs::File& f, const Walked& w) {
+void RecordOpen(Task& t, vfs::File& f, const Walked& w) {
   const std::string& name = w.fs->NamesOpenedFiles() && !f.name.empty() ? f.name : w.abs;
   f.dentry = t.kernel->dentries().Intern(name);
+  f.opener_creds = t.creds().serial;
   // w.rel is the tail of w.abs inside the mount.
   f.mount_point = w.rel == "/" ? w.abs : w.abs.substr(0, w.abs.size() - w.rel.size());
   if (f.mount_point.empty()) f.mount_point = "/";
@@ -255,7 +256,7 @@ Result<std::shared_ptr<vfs::File>> OpenWalked(Task& t, const Walked& w, int flag
     // holds their names (the gofer never opens them).
     if (S_ISFIFO(w.st.st_mode)) {
       ASSIGN_OR_RETURN(auto f, vfs::OpenNamedPipe(t, w.st, flags));
-      PlaceFile(t, *f, w);
+      RecordOpen(t, *f, w);
       return f;
     }
     if (S_ISSOCK(w.st.st_mode)) return Error(ENXIO, "");
@@ -272,7 +273,7 @@ Result<std::shared_ptr<vfs::File>> OpenWalked(Task& t, const Walked& w, int flag
   if (dynamic_cast<vfs::ControllingTtyRef*>(f.get())) {
     ASSIGN_OR_RETURN(f, OpenControllingTty(t, flags));
   }
-  PlaceFile(t, *f, w);
+  RecordOpen(t, *f, w);
   return f;
 }
 

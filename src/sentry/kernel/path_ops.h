@@ -39,8 +39,9 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
 // The task's working directory (an O_PATH description of it).
 std::shared_ptr<vfs::File> Cwd(Task& t);
 
-// Gives a file opened at w its place in the mount tree (File::dentry).
-void PlaceFile(Task& t, vfs::File& f, const Walked& w);
+// What a new description opened at w keeps: its place in the mount tree
+// (File::dentry) and its opener's credentials (File::opener_creds).
+void RecordOpen(Task& t, vfs::File& f, const Walked& w);
 
 // WalkPath's path without following the last component, as the *at calls
 // that act on a name (unlink, rename, mkdir, ...) want it.

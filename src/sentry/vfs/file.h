@@ -95,6 +95,9 @@ class File : public std::enable_shared_from_this<File> {
   // files gave it (Filesystem::NamesOpenedFiles).
   std::string name;
 
+  // The opener's credentials (kernel::Credentials::serial), or 0.
+  uint64_t opener_creds = 0;
+
   bool HasMountPath() const { return dentry != nullptr; }
   // Its current container path ("" when it has none; the last one once removed).
   std::string MountPath() const;

@@ -1274,8 +1274,13 @@ int64_t Renameat2(Task& t, const SyscallArgs& a) {
 int64_t LinkImpl(Task& t, int olddirfd, uint64_t oldp, int newdirfd, uint64_t newp, uint64_t flags) {
   if (flags & ~uint64_t{AT_SYMLINK_FOLLOW | AT_EMPTY_PATH}) return -EINVAL;
   auto c = Creds(t);
-  if ((flags & AT_EMPTY_PATH) && !c.HasCap(CAP_DAC_READ_SEARCH)) return -ENOENT;
   SYS_ASSIGN(std::string from, PathArg(t, oldp, static_cast<int>(flags)));
+  if ((flags & AT_EMPTY_PATH) && olddirfd != AT_FDCWD && (from.empty() || from[0] != '/')) {
+    // Since Linux 6.10 a walk from an FD may start at it only for the
+    // credentials that opened it, or with CAP_DAC_READ_SEARCH.
+    SYS_ASSIGN(auto f, kernel::FileFor(t, olddirfd));
+    if (f->opener_creds != c.serial && !c.HasCap(CAP_DAC_READ_SEARCH)) return -ENOENT;
+  }
   SYS_ASSIGN(std::string to, CopyPath(t, newp));
   SYS_ASSIGN(Resolved a, Resolve(t, olddirfd, from, (flags & AT_EMPTY_PATH) != 0));
   if (flags & AT_SYMLINK_FOLLOW) {

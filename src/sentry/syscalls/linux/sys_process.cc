@@ -69,6 +69,7 @@ int64_t Setgroups(Task& t, const SyscallArgs& a) {
   if (size) SYS_TRY(t.memory().CopyIn(a[1], g.data(), g.size() * 4));
   std::lock_guard<std::mutex> l(t.kernel->mu);
   t.tg->creds.groups = std::move(g);
+  t.tg->creds.Renew();
   return 0;
 }
 
@@ -83,6 +84,7 @@ int64_t SetIds(Task& t, int64_t r, int64_t e, int64_t s, bool gid) {
   bool priv = c.HasCap(gid ? CAP_SETGID : CAP_SETUID);
   auto ok = [&](int64_t v) { return v == -1 || priv || v == cr || v == ce || v == cs; };
   if (!ok(r) || !ok(e) || !ok(s)) return -EPERM;
+  c.Renew();
   bool was_root = c.ruid == 0 || c.euid == 0 || c.suid == 0;
   if (r != -1) cr = static_cast<uint32_t>(r);
   if (e != -1) ce = static_cast<uint32_t>(e);
@@ -123,7 +125,10 @@ int64_t Setfsuid(Task& t, const SyscallArgs& a) {
   auto& c = t.tg->creds;
   uint32_t old = c.fsuid;
   uint32_t v = static_cast<uint32_t>(a[0]);
-  if (c.HasCap(CAP_SETUID) || v == c.ruid || v == c.euid || v == c.suid) c.fsuid = v;
+  if (v != old && (c.HasCap(CAP_SETUID) || v == c.ruid || v == c.euid || v == c.suid)) {
+    c.fsuid = v;
+    c.Renew();
+  }
   return old;
 }
 int64_t Setfsgid(Task& t, const SyscallArgs& a) {
@@ -131,7 +136,10 @@ int64_t Setfsgid(Task& t, const SyscallArgs& a) {
   auto& c = t.tg->creds;
   uint32_t old = c.fsgid;
   uint32_t v = static_cast<uint32_t>(a[0]);
-  if (c.HasCap(CAP_SETGID) || v == c.rgid || v == c.egid || v == c.sgid) c.fsgid = v;
+  if (v != old && (c.HasCap(CAP_SETGID) || v == c.rgid || v == c.egid || v == c.sgid)) {
+    c.fsgid = v;
+    c.Renew();
+  }
   return old;
 }
 
@@ -179,6 +187,7 @@ int64_t Capset(Task& t, const SyscallArgs& a) {
   c.cap_effective = eff;
   c.cap_permitted = perm;
   c.cap_inheritable = inh;
+  c.Renew();
   return 0;
 }
 
@@ -354,6 +363,7 @@ int64_t Prctl(Task& t, const SyscallArgs& a) {
       if (a[1] != 1 || a[2] || a[3] || a[4]) return -EINVAL;
       std::lock_guard<std::mutex> l(t.kernel->mu);
       t.tg->creds.no_new_privs = true;
+      t.tg->creds.Renew();
       return 0;
     }
     case PR_GET_NO_NEW_PRIVS:
@@ -365,6 +375,7 @@ int64_t Prctl(Task& t, const SyscallArgs& a) {
       if (a[1] > 1) return -EINVAL;
       std::lock_guard<std::mutex> l(t.kernel->mu);
       t.tg->creds.keep_caps = a[1] == 1;
+      t.tg->creds.Renew();
       return 0;
     }
     case PR_SET_CHILD_SUBREAPER: {
@@ -385,6 +396,7 @@ int64_t Prctl(Task& t, const SyscallArgs& a) {
       std::lock_guard<std::mutex> l(t.kernel->mu);
       if (!t.tg->creds.HasCap(CAP_SETPCAP)) return -EPERM;
       t.tg->creds.cap_bounding &= ~(1ull << a[1]);
+      t.tg->creds.Renew();
       return 0;
     }
     case PR_CAP_AMBIENT:
@@ -392,6 +404,7 @@ int64_t Prctl(Task& t, const SyscallArgs& a) {
       if (a[1] == PR_CAP_AMBIENT_CLEAR_ALL) {
         std::lock_guard<std::mutex> l(t.kernel->mu);
         t.tg->creds.cap_ambient = 0;
+        t.tg->creds.Renew();
         return 0;
       }
       return -EINVAL;
@@ -523,6 +536,7 @@ int64_t DoClone(Task& t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t
       g->pgid = t.tg->pgid;
       g->sid = t.tg->sid;
       g->creds = t.tg->creds;
+      g->creds.Renew();  // the child's are a copy, not the same credentials
       memcpy(g->rlimits, t.tg->rlimits, sizeof g->rlimits);
       g->exit_signal = static_cast<int>(flags & 0xff);
       g->container_id = t.tg->container_id;
