@@ -85,10 +85,23 @@ void Type(const HostPty& p, const char* bytes) {
   ASSERT_EQ(write(p.master.get(), bytes, strlen(bytes)), static_cast<ssize_t>(strlen(bytes)));
 }
 
-TEST(TtySignalRelay, ControlCharactersBecomeSignalsOfTheirTerminal) {
-  TtySignalRelay relay;
+// What a terminal emulator does when its window changes size.
+void Resize(const HostPty& p, unsigned short rows, unsigned short cols) {
+  struct winsize ws{};
+  ws.ws_row = rows;
+  ws.ws_col = cols;
+  ASSERT_EQ(ioctl(p.master.get(), TIOCSWINSZ, &ws), 0);
+}
+
+// A relay whose sink collects into rx.
+class TtySignalRelayTest : public ::testing::Test {
+ protected:
+  void SetUp() override { relay.SetSink(rx.Sink()); }
   Received rx;
-  relay.SetSink(rx.Sink());
+  TtySignalRelay relay;  // destroyed first: no sink call outlives rx
+};
+
+TEST_F(TtySignalRelayTest, ControlCharactersBecomeSignalsOfTheirTerminal) {
   HostPty a = OpenHostPty(), b = OpenHostPty();
   auto ta = NewTty(relay, a, 1);
   auto tb = NewTty(relay, b, 2);
@@ -102,23 +115,14 @@ TEST(TtySignalRelay, ControlCharactersBecomeSignalsOfTheirTerminal) {
   EXPECT_EQ(rx.Now(1).size(), 3u);
 }
 
-TEST(TtySignalRelay, WindowResizeIsSigwinch) {
-  TtySignalRelay relay;
-  Received rx;
-  relay.SetSink(rx.Sink());
+TEST_F(TtySignalRelayTest, WindowResizeIsSigwinch) {
   HostPty p = OpenHostPty();
   auto tty = NewTty(relay, p, 5);
-  struct winsize ws{};
-  ws.ws_row = 33;
-  ws.ws_col = 101;
-  ASSERT_EQ(ioctl(p.master.get(), TIOCSWINSZ, &ws), 0);
+  Resize(p, 33, 101);
   EXPECT_EQ(rx.Wait(5, 1), std::vector<int>{SIGWINCH});
 }
 
-TEST(TtySignalRelay, TermiosDecidesWhetherControlCharactersSignal) {
-  TtySignalRelay relay;
-  Received rx;
-  relay.SetSink(rx.Sink());
+TEST_F(TtySignalRelayTest, TermiosDecidesWhetherControlCharactersSignal) {
   HostPty p = OpenHostPty();
   auto tty = NewTty(relay, p, 3);
   struct termios t;
@@ -130,27 +134,20 @@ TEST(TtySignalRelay, TermiosDecidesWhetherControlCharactersSignal) {
   ASSERT_EQ(read(p.replica.get(), &c, 1), 1);
   EXPECT_EQ(c, '\x03');  // plain data in raw mode
   // A resize still signals, so the holder is alive and listening.
-  struct winsize ws{};
-  ws.ws_row = 10;
-  ws.ws_col = 20;
-  ASSERT_EQ(ioctl(p.master.get(), TIOCSWINSZ, &ws), 0);
+  Resize(p, 10, 20);
   EXPECT_EQ(rx.Wait(3, 1), std::vector<int>{SIGWINCH});
 }
 
-TEST(TtySignalRelay, MasterClosedIsHangUp) {
-  TtySignalRelay relay;
-  Received rx;
-  relay.SetSink(rx.Sink());
+TEST_F(TtySignalRelayTest, MasterClosedIsHangUp) {
   HostPty p = OpenHostPty();
   auto tty = NewTty(relay, p, 4);
   p.master.reset();
   EXPECT_EQ(rx.Wait(4, 1), std::vector<int>{SIGHUP});
 }
 
-TEST(TtySignalRelay, HolderKeepsNoFdOfThePty) {
+TEST_F(TtySignalRelayTest, HolderKeepsNoFdOfThePty) {
   // The console reader learns that the application is gone from EIO on the
   // master, which needs every replica FD closed, the holder's included.
-  TtySignalRelay relay;
   HostPty p = OpenHostPty();
   auto tty = NewTty(relay, p, 6);
   p.replica.reset();
@@ -159,10 +156,7 @@ TEST(TtySignalRelay, HolderKeepsNoFdOfThePty) {
   EXPECT_EQ(errno, EIO);
 }
 
-TEST(TtySignalRelay, NothingIsDeliveredAfterTheSinkIsCleared) {
-  TtySignalRelay relay;
-  Received rx;
-  relay.SetSink(rx.Sink());
+TEST_F(TtySignalRelayTest, NothingIsDeliveredAfterTheSinkIsCleared) {
   HostPty p = OpenHostPty();
   auto tty = NewTty(relay, p, 7);
   relay.SetSink(nullptr);
@@ -171,10 +165,7 @@ TEST(TtySignalRelay, NothingIsDeliveredAfterTheSinkIsCleared) {
   EXPECT_TRUE(rx.Now(7).empty());
 }
 
-TEST(TtySignalRelay, DroppedTerminalStopsItsHolder) {
-  TtySignalRelay relay;
-  Received rx;
-  relay.SetSink(rx.Sink());
+TEST_F(TtySignalRelayTest, DroppedTerminalStopsItsHolder) {
   HostPty p = OpenHostPty();
   auto tty = NewTty(relay, p, 8);
   tty.reset();  // kills the holder
@@ -191,8 +182,7 @@ TEST(TtySignalRelay, DroppedTerminalStopsItsHolder) {
   EXPECT_TRUE(taken);
 }
 
-TEST(TtySignalRelay, ReplicaThatIsNotATerminalIsAnError) {
-  TtySignalRelay relay;
+TEST_F(TtySignalRelayTest, ReplicaThatIsNotATerminalIsAnError) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   UniqueFd r(fds[0]), w(fds[1]);
