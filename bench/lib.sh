@@ -42,6 +42,8 @@ bench_runtimes() {
   FLAGS[stockade-native]=--platform=native
   BIN[stockade-ptrace]=$STOCKADE
   FLAGS[stockade-ptrace]=--platform=ptrace
+  BIN[stockade-systrap]=$STOCKADE
+  FLAGS[stockade-systrap]=--platform=systrap
   BIN[runc]=$RUNC
   FLAGS[runc]=
   BIN[crun]=$CRUN

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # The Sentry next to gVisor, in one session on one machine:
-#   1. start_to_exit.sh: `run /bin/true` start to exit under Stockade native and ptrace, runc
-#      and runsc (ratios to runsc);
-#   2. syscall_loop.sh: ns per getppid call inside Stockade native, Stockade ptrace and runsc
-#      containers, and on the host (ratios to runsc and to the host).
+#   1. start_to_exit.sh: `run /bin/true` start to exit under Stockade native, ptrace and
+#      systrap, runc and runsc (ratios to runsc);
+#   2. syscall_loop.sh: ns per getppid call inside Stockade native, ptrace and systrap, and
+#      runsc containers, and on the host (ratios to runsc and to the host).
 # Writes one report, bench/results/sentry.{md,json}, whose summary holds the headline:
 # Stockade ptrace's start-to-exit median divided by runsc's (the project's claim: at most
 # 0.5). See bench/README.md.
 #
 # Environment: those of start_to_exit.sh and syscall_loop.sh (STOCKADE, RUNSC, GETPPID_LOOP,
 # BENCH_RUNS, BENCH_WARMUP, BENCH_LOOP_RUNS, BENCH_LOOP_CALLS, ...), plus
-#   BENCH_SENTRY_RUNTIMES  start-to-exit runtimes (default "stockade-native stockade-ptrace runc runsc")
-#   BENCH_LOOP_RUNTIMES    getppid-loop runtimes (default "host stockade-native stockade-ptrace runsc")
+#   BENCH_SENTRY_RUNTIMES  start-to-exit runtimes (default "stockade-native stockade-ptrace
+#                          stockade-systrap runc runsc")
+#   BENCH_LOOP_RUNTIMES    getppid-loop runtimes (default "host stockade-native stockade-ptrace
+#                          stockade-systrap runsc")
 #   BENCH_RESULTS          output dir (default bench/results)
 set -euo pipefail
 
@@ -28,10 +30,10 @@ trap 'rm -rf "$TMP"' EXIT
 # Both parts write their own reports into TMP (their "results:" lines would name files that
 # are gone at the end); sentry.{md,json} combine them.
 BENCH_RESULTS=$TMP BENCH_NAME=start_to_exit BENCH_BASELINE=runsc \
-  BENCH_RUNTIMES=${BENCH_SENTRY_RUNTIMES:-stockade-native stockade-ptrace runc runsc} \
+  BENCH_RUNTIMES=${BENCH_SENTRY_RUNTIMES:-stockade-native stockade-ptrace stockade-systrap runc runsc} \
   bash "$BENCH_DIR/start_to_exit.sh" | sed '/^results: /d'
 BENCH_RESULTS=$TMP BENCH_LOOP_BASELINE=runsc \
-  BENCH_LOOP_RUNTIMES=${BENCH_LOOP_RUNTIMES:-host stockade-native stockade-ptrace runsc} \
+  BENCH_LOOP_RUNTIMES=${BENCH_LOOP_RUNTIMES:-host stockade-native stockade-ptrace stockade-systrap runsc} \
   bash "$BENCH_DIR/syscall_loop.sh" | sed '/^results: /d'
 
 mkdir -p "$RESULTS"
@@ -46,7 +48,7 @@ jq -n --slurpfile s "$TMP/start_to_exit.json" --slurpfile l "$TMP/syscall_loop.j
      then $S["stockade-ptrace"].median_ms / $S.runsc.median_ms else null end) as $key
   | {
       benchmark: "sentry",
-      description: "Stockade (native and ptrace platforms) next to runsc (gVisor, ptrace) and runc: start to exit of run /bin/true, and ns per getppid call",
+      description: "Stockade (native, ptrace and systrap platforms) next to runsc (gVisor, ptrace) and runc: start to exit of run /bin/true, and ns per getppid call",
       date: $date,
       machine: $machine,
       versions: ([$s.results[], $l.results[]] | map({(.runtime): .version}) | add // {}),
@@ -55,6 +57,8 @@ jq -n --slurpfile s "$TMP/start_to_exit.json" --slurpfile l "$TMP/syscall_loop.j
         goal_at_most: $goal,
         goal_met: (if $key then $key <= $goal else null end),
         stockade_ptrace_vs_runsc_getppid: $L["stockade-ptrace"].ratio_to_baseline,
+        stockade_systrap_vs_runsc_getppid: $L["stockade-systrap"].ratio_to_baseline,
+        stockade_systrap_vs_host_getppid: $L["stockade-systrap"].ratio_to_host,
         runtimes: [$names[] | {
           runtime: .,
           start_to_exit_median_ms: $S[.].median_ms,

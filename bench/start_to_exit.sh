@@ -11,8 +11,8 @@
 #   STOCKADE_FLAGS  its global flags (default: --platform=native; set empty for none)
 #   RUNC, CRUN, RUNSC  the other runtimes (default /usr/sbin/runc, /usr/bin/crun, /usr/bin/runsc)
 #   BENCH_RUNTIMES  which to measure, in order (default: "stockade runc crun"); also known:
-#                   stockade-native, stockade-ptrace (Stockade with --platform=native or
-#                   --platform=ptrace, regardless of STOCKADE_FLAGS) and runsc (gVisor,
+#                   stockade-native, stockade-ptrace, stockade-systrap (Stockade with that
+#                   --platform, regardless of STOCKADE_FLAGS) and runsc (gVisor,
 #                   --platform=ptrace --network=none)
 #   BENCH_BASELINE  the runtime the ratios are taken to (default runc)
 #   BENCH_NAME      results file name (default start_to_exit)

@@ -11,7 +11,8 @@
 #   STOCKADE, STOCKADE_FLAGS, RUNC, CRUN, RUNSC  as in start_to_exit.sh (runtimes: lib.sh)
 #   GETPPID_LOOP         the static getppid_loop binary (default: compiled here, cc -static -O2)
 #   BENCH_LOOP_RUNTIMES  which to measure, in order (default: "host stockade-native
-#                        stockade-ptrace runsc"); `host` runs the program without a container
+#                        stockade-ptrace stockade-systrap runsc"); `host` runs the program
+#                        without a container
 #   BENCH_LOOP_BASELINE  the ratio's reference (default runsc)
 #   BENCH_LOOP_RUNS      timed runs per runtime (default 7); BENCH_LOOP_WARMUP (default 1)
 #   BENCH_LOOP_CALLS     getppid calls per run (default 200000)
@@ -27,7 +28,7 @@ WARMUP=${BENCH_LOOP_WARMUP:-1}
 CALLS=${BENCH_LOOP_CALLS:-200000}
 RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results}
 BASELINE=${BENCH_LOOP_BASELINE:-runsc}
-read -r -a WANT <<<"${BENCH_LOOP_RUNTIMES:-host stockade-native stockade-ptrace runsc}"
+read -r -a WANT <<<"${BENCH_LOOP_RUNTIMES:-host stockade-native stockade-ptrace stockade-systrap runsc}"
 [[ $CALLS =~ ^[1-9][0-9]*$ && $RUNS =~ ^[1-9][0-9]*$ && $WARMUP =~ ^[0-9]+$ ]] ||
   die "BENCH_LOOP_CALLS and BENCH_LOOP_RUNS must be positive numbers, BENCH_LOOP_WARMUP a number"
 bench_runtimes

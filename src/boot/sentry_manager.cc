@@ -13,6 +13,7 @@
 #include "boot/native/rlimits.h"
 #include "boot/native/seccomp.h"
 #include "platform/ptrace/ptrace_platform.h"
+#include "platform/systrap/systrap_platform.h"
 #include "sentry/fsimpl/proc/procfs.h"
 #include "sentry/kernel/exec.h"
 #include "sentry/kernel/path_ops.h"
@@ -148,8 +149,13 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
     gofers.push_back(std::make_shared<sentry::fsimpl::GoferClient>(UniqueFd(gm.fd)));
   }
   ASSIGN_OR_RETURN(m->mf_, sentry::mm::MemoryFile::Create(platform::kMaxMemoryFileSize));
-  if (cfg.platform != "ptrace") return Error(ENOTSUP, "platform \"" + cfg.platform + "\" is not available yet; use ptrace or native");
-  ASSIGN_OR_RETURN(m->platform_, platform::ptrace::NewPtracePlatform(m->mf_->fd()));
+  if (cfg.platform == "ptrace") {
+    ASSIGN_OR_RETURN(m->platform_, platform::ptrace::NewPtracePlatform(m->mf_->fd()));
+  } else if (cfg.platform == "systrap") {
+    ASSIGN_OR_RETURN(m->platform_, platform::systrap::NewSystrapPlatform(m->mf_->fd()));
+  } else {
+    return Error(ENOTSUP, "platform \"" + cfg.platform + "\" is not available; use systrap, ptrace or native");
+  }
 
   sentry::kernel::KernelConfig kc;
   kc.platform = m->platform_.get();

@@ -100,7 +100,7 @@ int Main(int argc, char** argv) {
   app.add_flag("--debug", ctx.debug, "debug logging");
   app.add_option("--debug-log", ctx.debug_log, "debug log file, or DIR/ for one file per process");
   app.add_flag("--systemd-cgroup", ctx.globals.systemd_cgroup, "cgroupsPath is slice:prefix:name");
-  app.add_option("--platform", ctx.globals.platform, "native or ptrace (systrap comes later)")
+  app.add_option("--platform", ctx.globals.platform, "native, ptrace or systrap")
       ->check(CLI::IsMember({"native", "ptrace", "systrap", "kvm"}));
   app.add_flag("--strace", ctx.globals.strace, "log the application's system calls (Sentry platforms)");
   app.add_option("--network", ctx.globals.network, "sandbox, host or none")

@@ -3,6 +3,8 @@
 // Offsets from stockade_stub_start are used by the Sentry.
 #define MIRROR_BASE 0x7e0000000000
 #define MIRROR_END  0x7f0000000000
+#define SYSMSG_BASE 0x7f0000000000
+#define SYSMSG_END  0x7f0004000000
 #define STUB_BASE   0x7ffffffe0000
 #define STUB_END    0x7fffffff0000
 #define TASK_END    0x7ffffffff000
@@ -13,20 +15,24 @@
   .globl stockade_stub_idle
   .globl stockade_stub_inject
   .globl stockade_stub_clone_inject
+  .globl stockade_stub_systrap_clone
+  .globl stockade_stub_systrap_ready
+  .globl stockade_stub_systrap_sigaction
   .globl stockade_stub_end
   .globl stockade_stub_s0_setup
 
 stockade_stub_start:
 // The factory stub's first code at its final address: drop every mapping but
-// the mirror and this page, then stop for the factory's tracer.
+// the mirror, the message region and this page, then stop for the factory's
+// tracer.
 stockade_stub_s0_entry:
   mov $11, %eax
   xor %edi, %edi
   movabs $MIRROR_BASE, %rsi
   syscall
   mov $11, %eax
-  movabs $MIRROR_END, %rdi
-  movabs $(STUB_BASE - MIRROR_END), %rsi
+  movabs $SYSMSG_END, %rdi
+  movabs $(STUB_BASE - SYSMSG_END), %rsi
   syscall
   mov $11, %eax
   movabs $STUB_END, %rdi
@@ -60,12 +66,168 @@ stockade_stub_clone_inject:
   jmp stockade_stub_idle
 1:
   int3
+
+// --- systrap -----------------------------------------------------------------
+// Slot layout (sysmsg.h): state at 0, signo at 4, fs_base at 8, gs_base at
+// 16, the ucontext's 23 gregs at 64, siginfo at 256, the FXSAVE area at 512,
+// stack_t at 1024, sock_fprog at 1056; the signal stack above 4096.
+
+// An injected clone whose child confines itself: its stack (from clone) is
+// in its message slot, which the Sentry has filled. It sets its signal
+// stack, no_new_privs and its seccomp filter, then stops in the handler
+// (SIGILL at stockade_stub_systrap_ready) to wait for the Sentry.
+stockade_stub_systrap_clone:
+  syscall
+  test %rax, %rax
+  jnz 8f
+  mov %rsp, %rbx
+  and $-65536, %rbx
+  mov $157, %eax          // prctl(PR_SET_PDEATHSIG, SIGKILL)
+  mov $1, %edi
+  mov $9, %esi
+  syscall
+  mov $131, %eax          // sigaltstack(&slot->ss, NULL)
+  lea 1024(%rbx), %rdi
+  xor %esi, %esi
+  syscall
+  test %rax, %rax
+  jnz 7f
+  mov $157, %eax          // prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+  mov $38, %edi
+  mov $1, %esi
+  xor %edx, %edx
+  xor %r10d, %r10d
+  xor %r8d, %r8d
+  syscall
+  test %rax, %rax
+  jnz 7f
+  mov $317, %eax          // seccomp(SECCOMP_SET_MODE_FILTER, 0, &slot->fprog)
+  mov $1, %edi
+  xor %esi, %esi
+  lea 1056(%rbx), %rdx
+  syscall
+  test %rax, %rax
+  jnz 7f
+stockade_stub_systrap_ready:
+  ud2
+7:
+  mov $60, %eax           // exit(1): the thread could not confine itself
+  mov $1, %edi
+  syscall
+8:
+  int3
+
+// The handler of SIGSYS (a system call), the fault signals and the interrupt
+// signal, on the slot's signal stack: saves the registers into the slot,
+// reports (state 1, futex wake), waits for the Sentry (state 0: resume with
+// the slot's registers; 2: exit), and returns through the restorer.
+// rdi = signo, rsi = siginfo, rdx = ucontext.
+systrap_handler:
+  mov %rsp, %rbx
+  and $-65536, %rbx
+  // A signal stack outside the message region (the application can forge
+  // one with rt_sigreturn) has no slot: the thread ends.
+  movabs $SYSMSG_BASE, %rax
+  cmp %rax, %rbx
+  jb 6f
+  movabs $SYSMSG_END, %rax
+  cmp %rax, %rbx
+  jae 6f
+  mov %rdx, %r12
+  mov %edi, 4(%rbx)
+  lea 256(%rbx), %rdi     // siginfo
+  mov $128, %ecx
+  rep movsb
+  lea 40(%r12), %rsi      // uc_mcontext.gregs
+  lea 64(%rbx), %rdi
+  mov $184, %ecx
+  rep movsb
+  mov 224(%r12), %rsi     // uc_mcontext.fpregs
+  test %rsi, %rsi
+  jz 1f
+  lea 512(%rbx), %rdi
+  mov $512, %ecx
+  rep movsb
+1:
+  mov $158, %eax          // arch_prctl(ARCH_GET_FS, &slot->fs_base)
+  mov $0x1003, %edi
+  lea 8(%rbx), %rsi
+  syscall
+  mov $158, %eax          // arch_prctl(ARCH_GET_GS, &slot->gs_base)
+  mov $0x1004, %edi
+  lea 16(%rbx), %rsi
+  syscall
+  movl $1, (%rbx)
+  mov $202, %eax          // futex(&slot->state, FUTEX_WAKE, 1)
+  mov %rbx, %rdi
+  mov $1, %esi
+  mov $1, %edx
+  xor %r10d, %r10d
+  syscall
+2:
+  mov (%rbx), %eax        // wait for 0 (resume) or 2 (exit); anything else (1, or what
+  test %eax, %eax         // the application wrote there) is waited out
+  jz 4f
+  cmp $2, %eax
+  je 3f
+  mov %eax, %edx          // futex(&slot->state, FUTEX_WAIT, seen, NULL)
+  mov $202, %eax
+  mov %rbx, %rdi
+  xor %esi, %esi
+  xor %r10d, %r10d
+  syscall
+  jmp 2b
+3:
+  mov $60, %eax           // exit(0): the Sentry let this thread go
+  xor %edi, %edi
+  syscall
+4:
+  lea 64(%rbx), %rsi      // the Sentry's registers
+  lea 40(%r12), %rdi
+  mov $184, %ecx
+  rep movsb
+  mov 224(%r12), %rdi
+  test %rdi, %rdi
+  jz 5f
+  lea 512(%rbx), %rsi
+  mov $512, %ecx
+  rep movsb
+  testq $1, (%r12)        // UC_FP_XSTATE: the legacy area is valid now
+  jz 5f
+  mov 224(%r12), %rdi
+  orq $3, 512(%rdi)       // XSTATE_BV |= x87 | SSE
+5:
+  mov $158, %eax          // arch_prctl(ARCH_SET_FS, slot->fs_base)
+  mov $0x1002, %edi
+  mov 8(%rbx), %rsi
+  syscall
+  mov $158, %eax          // arch_prctl(ARCH_SET_GS, slot->gs_base)
+  mov $0x1001, %edi
+  mov 16(%rbx), %rsi
+  syscall
+  ret
+6:
+  mov $60, %eax           // exit(1)
+  mov $1, %edi
+  syscall
+systrap_restorer:
+  mov $15, %eax           // rt_sigreturn
+  syscall
+
+// struct sigaction (the kernel's) for every systrap signal.
+  .balign 8
+stockade_stub_systrap_sigaction:
+  .quad STUB_BASE + (systrap_handler - stockade_stub_start)
+  .quad 0x0c000004        // SA_SIGINFO | SA_ONSTACK | SA_RESTORER
+  .quad STUB_BASE + (systrap_restorer - stockade_stub_start)
+  .quad -1                // every signal blocked while it runs
 stockade_stub_end:
 
 // Runs in the freshly forked factory stub, still in the Sentry's image:
-// maps the memory-file mirror, closes every FD, copies the stub code to
-// STUB_BASE and jumps there. No stack use: the stack copy may be replaced
-// by the mirror mapping.  r12 = memory file FD.
+// maps the memory-file mirror and the systrap message region, closes every
+// FD, copies the stub code to STUB_BASE and jumps there. No stack use: the
+// stack copy may be replaced by the mirror mapping.  r12 = memory file FD,
+// r13 = the systrap message file's FD or -1.
   .text
 stockade_stub_s0_setup:
   // mmap(MIRROR_BASE, MIRROR_END-MIRROR_BASE, PROT_NONE, MAP_SHARED|MAP_FIXED, fd, 0)
@@ -75,6 +237,24 @@ stockade_stub_s0_setup:
   xor %edx, %edx
   mov $0x11, %r10d
   mov %r12, %r8
+  xor %r9d, %r9d
+  syscall
+  cmp $-4095, %rax
+  jae 9f
+  // The systrap message file (r13 >= 0), or an empty reservation where it goes:
+  // mmap(SYSMSG_BASE, SYSMSG_END-SYSMSG_BASE, PROT_NONE, MAP_SHARED|MAP_FIXED, r13, 0)
+  // or the same MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED with no file.
+  mov $9, %eax
+  movabs $SYSMSG_BASE, %rdi
+  mov $(SYSMSG_END - SYSMSG_BASE), %esi
+  xor %edx, %edx
+  mov $0x11, %r10d
+  mov %r13, %r8
+  test %r13, %r13
+  jns 1f
+  mov $0x32, %r10d
+  mov $-1, %r8
+1:
   xor %r9d, %r9d
   syscall
   cmp $-4095, %rax

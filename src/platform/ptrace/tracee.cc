@@ -35,12 +35,14 @@ Status SeizeAndStop(pid_t tid, unsigned options) {
   return Ok();
 }
 
-Result<int64_t> InjectSyscall(pid_t tid, bool clone, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+Result<int64_t> InjectSyscall(pid_t tid, InjectAt at, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
                               uint64_t a3, uint64_t a4, uint64_t a5) {
   user_regs_struct saved, r;
   if (::ptrace(PTRACE_GETREGS, tid, nullptr, &saved) != 0) return Error::FromErrno("reading stub registers");
   r = saved;
-  r.rip = StubAddr(clone ? stockade_stub_clone_inject : stockade_stub_inject);
+  r.rip = StubAddr(at == InjectAt::kClone          ? stockade_stub_clone_inject
+                   : at == InjectAt::kCloneSystrap ? stockade_stub_systrap_clone
+                                                   : stockade_stub_inject);
   r.rax = nr;
   r.orig_rax = static_cast<uint64_t>(-1);  // never let the kernel restart what the stub was in
   r.rdi = a0;
