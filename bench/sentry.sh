@@ -76,6 +76,7 @@ summary=$(jq -r "$BENCH_JQ_DEFS"'
   .summary as $m
   | "**Stockade ptrace start-to-exit median / runsc median: \($m.stockade_ptrace_vs_runsc_start_to_exit | ratio)** (the claim: at most \($m.goal_at_most)×; \(if $m.goal_met == true then "met" elif $m.goal_met == false then "NOT met" else "not measured" end) in this run).",
     "Stockade ptrace getppid cost / runsc: \($m.stockade_ptrace_vs_runsc_getppid | ratio).",
+    "Stockade systrap getppid cost / runsc: \($m.stockade_systrap_vs_runsc_getppid | ratio); / host: \($m.stockade_systrap_vs_host_getppid | ratio).",
     "",
     "| runtime | start to exit, median (ms) | vs runsc | getppid, median (ns/call) | vs runsc | vs host |",
     "| --- | ---: | ---: | ---: | ---: | ---: |",

@@ -69,7 +69,8 @@ stockade_stub_clone_inject:
 
 // --- systrap -----------------------------------------------------------------
 // Slot layout (sysmsg.h): state at 0, signo at 4, fs_base at 8, gs_base at
-// 16, the ucontext's 23 gregs at 64, siginfo at 256, the FXSAVE area at 512,
+// 16, fs_cur at 24, gs_cur at 32, sentry_sleeping at 40, stub_sleeping at 44,
+// the ucontext's 23 gregs at 64, siginfo at 256, the FXSAVE area at 512,
 // stack_t at 1024, sock_fprog at 1056; the signal stack above 4096.
 
 // An injected clone whose child confines itself: its stack (from clone) is
@@ -149,33 +150,47 @@ systrap_handler:
   mov $512, %ecx
   rep movsb
 1:
-  mov $158, %eax          // arch_prctl(ARCH_GET_FS, &slot->fs_base)
-  mov $0x1003, %edi
-  lea 8(%rbx), %rsi
-  syscall
-  mov $158, %eax          // arch_prctl(ARCH_GET_GS, &slot->gs_base)
-  mov $0x1004, %edi
-  lea 16(%rbx), %rsi
-  syscall
-  movl $1, (%rbx)
+  // The bases are the ones this handler last set (fs_cur, gs_cur): only the
+  // Sentry changes them (arch_prctl traps), and this CPU has no wrfsbase.
+  mov 24(%rbx), %rax
+  mov %rax, 8(%rbx)
+  mov 32(%rbx), %rax
+  mov %rax, 16(%rbx)
+  // Stopped: wake the Sentry if it sleeps (it spins first). xchg orders the
+  // store before the load of its flag, as the Sentry's own xchg does.
+  mov $1, %eax
+  xchg %eax, (%rbx)
+  cmpl $0, 40(%rbx)
+  je 1f
   mov $202, %eax          // futex(&slot->state, FUTEX_WAKE, 1)
   mov %rbx, %rdi
   mov $1, %esi
   mov $1, %edx
   xor %r10d, %r10d
   syscall
+1:
+  mov $2000, %ecx         // spin a little first: the Sentry often answers within microseconds
+7:
+  cmpl $1, (%rbx)
+  jne 2f
+  pause
+  dec %ecx
+  jnz 7b
 2:
   mov (%rbx), %eax        // wait for 0 (resume) or 2 (exit); anything else (1, or what
   test %eax, %eax         // the application wrote there) is waited out
   jz 4f
   cmp $2, %eax
   je 3f
+  mov $1, %edx            // stub_sleeping = 1, then sleep unless the state moved
+  xchg %edx, 44(%rbx)
   mov %eax, %edx          // futex(&slot->state, FUTEX_WAIT, seen, NULL)
   mov $202, %eax
   mov %rbx, %rdi
   xor %esi, %esi
   xor %r10d, %r10d
   syscall
+  movl $0, 44(%rbx)
   jmp 2b
 3:
   mov $60, %eax           // exit(0): the Sentry let this thread go
@@ -197,14 +212,22 @@ systrap_handler:
   mov 224(%r12), %rdi
   orq $3, 512(%rdi)       // XSTATE_BV |= x87 | SSE
 5:
-  mov $158, %eax          // arch_prctl(ARCH_SET_FS, slot->fs_base)
+  mov 8(%rbx), %rsi       // arch_prctl(ARCH_SET_FS, slot->fs_base) if it changed
+  cmp 24(%rbx), %rsi
+  je 8f
+  mov %rsi, 24(%rbx)
+  mov $158, %eax
   mov $0x1002, %edi
-  mov 8(%rbx), %rsi
   syscall
-  mov $158, %eax          // arch_prctl(ARCH_SET_GS, slot->gs_base)
+8:
+  mov 16(%rbx), %rsi      // arch_prctl(ARCH_SET_GS, slot->gs_base) if it changed
+  cmp 32(%rbx), %rsi
+  je 9f
+  mov %rsi, 32(%rbx)
+  mov $158, %eax
   mov $0x1001, %edi
-  mov 16(%rbx), %rsi
   syscall
+9:
   ret
 6:
   mov $60, %eax           // exit(1)

@@ -19,8 +19,12 @@ struct SysmsgSlot {
   // thread stopped in the handler and waits; 2: the Sentry lets it go.
   uint32_t state;
   uint32_t signo;  // why it stopped
-  uint64_t fs_base, gs_base;
-  uint64_t reserved[5];
+  uint64_t fs_base, gs_base;  // at a stop, and to resume with
+  uint64_t fs_cur, gs_cur;    // the bases the handler last set (~0: none yet)
+  // Whether either side sleeps in FUTEX_WAIT on `state` (each spins first);
+  // the other wakes it only then.
+  uint32_t sentry_sleeping, stub_sleeping;
+  uint64_t reserved[2];
   uint64_t gregs[23];  // the ucontext's, in its order (REG_R8 .. REG_CR2)
   uint8_t pad1[256 - 64 - 23 * 8];
   siginfo_t info;
@@ -38,6 +42,8 @@ inline constexpr uint64_t kSysmsgStackOffset = 4096;  // the signal stack: [4096
 
 static_assert(offsetof(SysmsgSlot, signo) == 4);
 static_assert(offsetof(SysmsgSlot, fs_base) == 8 && offsetof(SysmsgSlot, gs_base) == 16);
+static_assert(offsetof(SysmsgSlot, fs_cur) == 24 && offsetof(SysmsgSlot, gs_cur) == 32);
+static_assert(offsetof(SysmsgSlot, sentry_sleeping) == 40 && offsetof(SysmsgSlot, stub_sleeping) == 44);
 static_assert(offsetof(SysmsgSlot, gregs) == 64);
 static_assert(offsetof(SysmsgSlot, info) == 256);
 static_assert(offsetof(SysmsgSlot, fxsave) == 512);

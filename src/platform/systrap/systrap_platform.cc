@@ -32,6 +32,8 @@ using ptrace::StubInterrupt;
 using ptrace::StubProcess;
 using ptrace::SysmsgSlot;
 
+constexpr int kSpins = 2000;  // pause instructions before a futex wait (some µs)
+
 constexpr uint64_t SlotAddr(uint32_t i) { return kSysmsgBase + uint64_t{i} * kSysmsgSlotSize; }
 
 long Futex(uint32_t* addr, int op, uint32_t val, const struct timespec* timeout = nullptr) {
@@ -187,8 +189,7 @@ class SystrapContext : public Context {
     SysmsgSlot& m = *file_->slot(th->slot);
     if (irq_.TargetAndTake(th->proc->pid, th->tid)) return StubInterrupt::Interrupted();
     RegsToSlot(regs, m);
-    __atomic_store_n(&m.state, ptrace::kSysmsgRunning, __ATOMIC_SEQ_CST);
-    Futex(&m.state, FUTEX_WAKE, 1);
+    Resume(m, ptrace::kSysmsgRunning);
     TRY(WaitStopped(*th));
     SlotToRegs(m, regs);
     int signo = static_cast<int>(__atomic_load_n(&m.signo, __ATOMIC_RELAXED));
@@ -235,16 +236,30 @@ class SystrapContext : public Context {
     uint32_t slot = 0;
   };
 
+  // Hands the slot back to its thread with `state` (running or exit),
+  // waking it if it sleeps (it spins first).
+  static void Resume(SysmsgSlot& m, uint32_t state) {
+    __atomic_store_n(&m.state, state, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&m.stub_sleeping, __ATOMIC_SEQ_CST)) Futex(&m.state, FUTEX_WAKE, 1);
+  }
+
   // Waits until the thread has stopped in its handler; an Error if it or its
   // process died. A thread that ignores interrupts for a second has blocked
   // the interrupt signal (only a forged rt_sigreturn can): its process is
   // killed, as the Sentry can no longer stop it.
   Status WaitStopped(const Thread& th) {
     SysmsgSlot& m = *file_->slot(th.slot);
+    // Most system calls come back within microseconds: spin a little before
+    // sleeping, as a futex wake-up costs more than that.
+    for (int i = 0; i < kSpins && __atomic_load_n(&m.state, __ATOMIC_ACQUIRE) == ptrace::kSysmsgRunning; i++) {
+      __builtin_ia32_pause();
+    }
     const struct timespec tick = {0, 100 * 1000 * 1000};
     int ignored = 0;
     while (__atomic_load_n(&m.state, __ATOMIC_SEQ_CST) == ptrace::kSysmsgRunning) {
+      __atomic_store_n(&m.sentry_sleeping, 1, __ATOMIC_SEQ_CST);
       long r = Futex(&m.state, FUTEX_WAIT, ptrace::kSysmsgRunning, &tick);
+      __atomic_store_n(&m.sentry_sleeping, 0, __ATOMIC_RELAXED);
       if (r == 0 || errno != ETIMEDOUT) continue;
       if (th.proc->dead || !ThreadAlive(th.proc->pid, th.tid)) {
         return Error(ESRCH, "systrap stub thread " + std::to_string(th.tid) + " died");
@@ -273,6 +288,7 @@ class SystrapContext : public Context {
     SysmsgSlot& m = *file_->slot(slot);
     memset(&m, 0, sizeof m);
     m.state = ptrace::kSysmsgRunning;
+    m.fs_cur = m.gs_cur = ~uint64_t{0};  // the first resume sets both bases
     m.ss.ss_sp = reinterpret_cast<void*>(SlotAddr(slot) + ptrace::kSysmsgStackOffset);
     m.ss.ss_size = kSysmsgSlotSize - ptrace::kSysmsgStackOffset;
     m.fprog.len = static_cast<unsigned short>(BuildFilter(m.filter));
@@ -300,8 +316,7 @@ class SystrapContext : public Context {
   void Release(const Thread& th) {
     if (th.proc->dead) return;
     SysmsgSlot& m = *file_->slot(th.slot);
-    __atomic_store_n(&m.state, ptrace::kSysmsgExit, __ATOMIC_SEQ_CST);
-    Futex(&m.state, FUTEX_WAKE, 1);
+    Resume(m, ptrace::kSysmsgExit);
     for (int i = 0; i < 1000; i++) {
       if (!ThreadAlive(th.proc->pid, th.tid)) {
         file_->Spare(th.proc->id, th.slot);
