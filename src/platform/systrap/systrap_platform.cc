@@ -244,9 +244,10 @@ class SystrapContext : public Context {
   }
 
   // Waits until the thread has stopped in its handler; an Error if it or its
-  // process died. A thread that ignores interrupts for a second has blocked
-  // the interrupt signal (only a forged rt_sigreturn can): its process is
-  // killed, as the Sentry can no longer stop it.
+  // process died. A thread that ignores interrupts for 10 s (far longer than
+  // a loaded host keeps a runnable thread waiting) has blocked the interrupt
+  // signal, which only a forged rt_sigreturn can: its process is killed, as
+  // the Sentry can no longer stop it.
   Status WaitStopped(const Thread& th) {
     SysmsgSlot& m = *file_->slot(th.slot);
     // Most system calls come back within microseconds: spin a little before
@@ -264,7 +265,7 @@ class SystrapContext : public Context {
       if (th.proc->dead || !ThreadAlive(th.proc->pid, th.tid)) {
         return Error(ESRCH, "systrap stub thread " + std::to_string(th.tid) + " died");
       }
-      if (irq_.Pending() && ++ignored >= 10) kill(th.proc->pid, SIGKILL);
+      if (irq_.Pending() && ++ignored >= 100) kill(th.proc->pid, SIGKILL);
     }
     return Ok();
   }
