@@ -22,7 +22,7 @@
 #                          The stockade binary is copied into the temporary directory first,
 #                          so a rebuild during the run cannot mix two binaries.
 #   FILE_BENCH             the static file_bench binary (default: compiled here, cc -static -O2)
-#   BENCH_FILES_RUNTIMES   which to run, in order (default "stockade-native stockade-ptrace
+#   BENCH_FILES_RUNTIMES   which to run, in order (default "stockade-native stockade-ptrace stockade-systrap
 #                          runsc"); any runtime of lib.sh, or `host` (no container)
 #   BENCH_FILES_SUBJECT, BENCH_FILES_BASELINE  the ratio's runtimes (stockade-ptrace, runsc)
 #   BENCH_FILES_RUNS       timed runs per runtime (default 5); BENCH_FILES_WARMUP (default 1)
@@ -57,7 +57,7 @@ SUBJECT=${BENCH_FILES_SUBJECT:-stockade-ptrace}
 BASELINE=${BENCH_FILES_BASELINE:-runsc}
 RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results}
 NAME=${BENCH_NAME:-files}
-read -r -a WANT <<<"${BENCH_FILES_RUNTIMES:-stockade-native stockade-ptrace runsc}"
+read -r -a WANT <<<"${BENCH_FILES_RUNTIMES:-stockade-native stockade-ptrace stockade-systrap runsc}"
 for v in RUNS DIRS PER_DIR SIZE MIB TIMEOUT; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_FILES_$v must be a positive number, not '${!v}'"
 done
@@ -252,7 +252,7 @@ jq -s --argjson meta "$meta" --arg subject "$SUBJECT" --arg baseline "$BASELINE"
 
 jq -r "$BENCH_JQ_DEFS"'
   def rtname: {"stockade-native": "native (Stockade --platform=native)",
-              "stockade-ptrace": "Stockade ptrace", "runsc": "runsc (gVisor ptrace)",
+              "stockade-ptrace": "Stockade ptrace", "stockade-systrap": "Stockade systrap", "runsc": "runsc (gVisor ptrace)",
               "host": "host (no container)"}[.] // .;
   def cell($p): if $p == "stat" or $p == "open" then "\(.median_ns_per_op / 1000 | num(1)) µs/op"
                 else "\(.median_mib_per_s | num(0)) MiB/s" end;
