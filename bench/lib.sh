@@ -44,6 +44,8 @@ bench_runtimes() {
   FLAGS[stockade-ptrace]=--platform=ptrace
   BIN[stockade-systrap]=$STOCKADE
   FLAGS[stockade-systrap]=--platform=systrap
+  BIN[stockade-systrap-nopatch]=$STOCKADE
+  FLAGS[stockade-systrap-nopatch]="--platform=systrap --systrap-no-patch"
   BIN[runc]=$RUNC
   FLAGS[runc]=
   BIN[crun]=$CRUN
@@ -155,19 +157,31 @@ bench_md_start_to_exit() {
 # bench_md_syscall_loop JSON [HEADING]: the markdown report of syscall_loop.sh's JSON.
 bench_md_syscall_loop() {
   jq -r --arg heading "${2:-}" "$BENCH_JQ_DEFS"'
-    (if $heading == "" then "# syscall_loop" else $heading end),
+    def table($unit; $d):
+      "| runtime | median (\($unit)) | mean ± σ | min | max | median vs \(.baseline) | median vs host |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      (.results[] | "| \(.runtime) | \(.median_ns | num($d)) | \(.mean_ns | num($d)) ± \(.stddev_ns | num($d)) | \(.min_ns | num($d)) | \(.max_ns | num($d)) | \(.ratio_to_baseline | ratio) | \(.ratio_to_host | ratio) |"),
+      (.unavailable[] | "| \(.runtime) | – | – | – | – | unavailable: \(.reason | cell) | |");
+    . as $all
+    | (if $heading == "" then "# syscall_loop" else $heading end),
     "",
-    "Nanoseconds per raw `getppid(2)` (bench/getppid_loop.c: \(.calls_per_run) calls per run, timed by",
-    "the program itself with CLOCK_MONOTONIC), as the container'"'"'s process and on the host.",
+    "Nanoseconds per `getppid(2)` through libc (bench/getppid_loop.c: \(.calls_per_run) calls per run;",
+    "the wrapper is a `mov $nr,%eax; syscall` site, which systrap patches), and per one-byte round",
+    "trip over two pipes between two processes (bench/pipe_pingpong.c: \(.round_trips_per_run) per run),",
+    "timed by the programs with CLOCK_MONOTONIC, as the container'"'"'s process and on the host.",
     "\(.warmup) warm-up and \(.runs) timed runs per runtime, the runtimes taking turns. Lower is better.",
     "",
-    "| runtime | median (ns/call) | mean ± σ | min | max | median vs \(.baseline) | median vs host |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    (.results[] | "| \(.runtime) | \(.median_ns | num(1)) | \(.mean_ns | num(1)) ± \(.stddev_ns | num(1)) | \(.min_ns | num(1)) | \(.max_ns | num(1)) | \(.ratio_to_baseline | ratio) | \(.ratio_to_host | ratio) |"),
-    (.unavailable[] | "| \(.runtime) | – | – | – | – | unavailable: \(.reason | cell) | |"),
+    "### getppid",
+    "",
+    (.getppid | . + {baseline: $all.baseline} | table("ns/call"; 1)),
+    "",
+    "### pipe ping-pong",
+    "",
+    (.pingpong | . + {baseline: $all.baseline} | table("ns/round trip"; 0)),
     "",
     "- date: \(.date)",
     "- machine: \(.machine.kernel), \(.machine.cpu), \(.machine.cpus) CPUs, \(.machine.cgroups)",
-    (.results[] | "- \(.runtime): \(.version // "?") — `\(.command)`")
+    (.getppid.results[] | "- \(.runtime): \(.version // "?") — `\(.command)`"),
+    (.pingpong.results[] | "- \(.runtime): `\(.command)`")
   ' "$1"
 }

@@ -152,7 +152,7 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
   if (cfg.platform == "ptrace") {
     ASSIGN_OR_RETURN(m->platform_, platform::ptrace::NewPtracePlatform(m->mf_->fd()));
   } else if (cfg.platform == "systrap") {
-    ASSIGN_OR_RETURN(m->platform_, platform::systrap::NewSystrapPlatform(m->mf_->fd()));
+    ASSIGN_OR_RETURN(m->platform_, platform::systrap::NewSystrapPlatform(m->mf_->fd(), !cfg.systrap_no_patch));
   } else {
     return Error(ENOTSUP, "platform \"" + cfg.platform + "\" is not available; use systrap, ptrace or native");
   }

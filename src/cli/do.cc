@@ -14,7 +14,7 @@ void AddDo(CLI::App& app, Context& ctx) {
     ctx.action = [&app, &ctx, o] {
       runtime::Globals g = ctx.globals;
       // As runsc do: the Sentry, with no network unless asked for.
-      if (app.get_option("--platform")->count() == 0) g.platform = "ptrace";
+      if (app.get_option("--platform")->count() == 0) g.platform = "systrap";
       if (app.get_option("--network")->count() == 0) g.network = "none";
       auto r = runtime::Do(g, *o);
       return r.ok() ? *r : Fail(r.error());

@@ -23,7 +23,7 @@ std::vector<std::string> NormalizeArgs(int argc, char** argv) {
                                 "env", "user", "stats", "interval", "resources", "rootless",
                                 "no-pivot", "no-new-keyring", "preserve-fds", "keep", "cap",
                                 "no-new-privs", "signal", "additional-gids", "process-label",
-                                "apparmor", "criu", "image-path", "work-path"};
+                                "apparmor", "criu", "image-path", "work-path", "systrap-no-patch"};
   std::vector<std::string> out;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
@@ -103,6 +103,8 @@ int Main(int argc, char** argv) {
   app.add_option("--platform", ctx.globals.platform, "native, ptrace or systrap")
       ->check(CLI::IsMember({"native", "ptrace", "systrap", "kvm"}));
   app.add_flag("--strace", ctx.globals.strace, "log the application's system calls (Sentry platforms)");
+  app.add_flag("--systrap-no-patch", ctx.globals.systrap_no_patch,
+               "systrap: do not patch hot syscall sites in application code into direct calls");
   app.add_option("--network", ctx.globals.network, "sandbox, host or none")
       ->check(CLI::IsMember({"sandbox", "host", "none"}));
   app.add_option("--overlay", ctx.globals.overlay,

@@ -54,6 +54,7 @@ enum class StopReason {
 struct SwitchResult {
   StopReason reason = StopReason::kSyscall;
   siginfo_t info{};  // valid for kFault
+  bool fast_entry = false;  // kSyscall: made through SyscallPatchEntry
 };
 
 // An application address space: one stub process under ptrace.
@@ -114,6 +115,13 @@ class Platform {
 
   // A Context bound to the calling host thread.
   virtual Result<std::unique_ptr<Context>> NewContext() = 0;
+
+  // Syscall-site patching (sentry/kernel/syscall_patch.h): the address that
+  // a patched site's trampoline jumps to, with rax = the system call's number
+  // and rcx = the address to return to. It enters the Sentry without a
+  // signal; Switch reports the stop as kSyscall with regs.rip = that return
+  // address. 0: the platform has no such entry, or patching is off.
+  virtual uint64_t SyscallPatchEntry() const { return 0; }
 };
 
 }  // namespace stockade::platform

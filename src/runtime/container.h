@@ -22,6 +22,7 @@ struct Globals {
   std::string platform = "native";
   std::string network = "sandbox";
   bool strace = false;  // Sentry platforms: log system calls to the debug log
+  bool systrap_no_patch = false;  // systrap: leave the application's syscall sites alone
   // Sentry platforms: "memory" keeps the container's changes to a writable
   // rootfs in an in-memory upper layer (runsc's default); "none" writes through.
   std::string overlay = "memory";

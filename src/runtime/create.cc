@@ -194,9 +194,10 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     ASSIGN_OR_RETURN(req.control_socket, urpc::ListenUnix(c.Path(kSocketName)));
     ASSIGN_OR_RETURN(req.exit_file, OpenFile(c.Path(kExitFile), O_RDWR | O_CREAT | O_TRUNC, 0600));
     req.stdio = stdio;
+    Gofer gofer;
     if (g.platform != "native") {
       // The Sentry reaches the rootfs and bind mounts only through the gofer.
-      ASSIGN_OR_RETURN(Gofer gofer, LaunchGofer(spec, s.rootfs, bundle, g.overlay == "memory", [&cg](pid_t pid) { return cg.AddProcess(pid); }));
+      ASSIGN_OR_RETURN(gofer, LaunchGofer(spec, s.rootfs, bundle, g.overlay == "memory", [&cg](pid_t pid) { return cg.AddProcess(pid); }));
       undo.Add([pid = gofer.pid] { kill(pid, SIGKILL); });
       req.config.gofer_mounts = gofer.mounts;
       req.gofer = std::move(gofer.sentry_ends);
@@ -204,12 +205,20 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
       // container's cgroup, the spec's limits (pids, memory, CPU) bind them, as in runsc.
       req.on_spawned = [&cg](pid_t pid) { return cg.AddProcess(pid); };
       req.config.strace = g.strace;
+      req.config.systrap_no_patch = g.systrap_no_patch;
     }
-    ASSIGN_OR_RETURN(Sandbox sb, LaunchSandbox(req));
-    undo.Add([sb] {
-      kill(sb.pid, SIGKILL);
-      WaitGone(sb.pid, sb.start_time, 5000);
-    });
+    // The gofer and the sandbox start up side by side; a gofer that failed
+    // explains a sandbox that did too.
+    auto launched = LaunchSandbox(req);
+    if (launched.ok()) {
+      undo.Add([sb = *launched] {
+        kill(sb.pid, SIGKILL);
+        WaitGone(sb.pid, sb.start_time, 5000);
+      });
+    }
+    TRY(AwaitGofer(gofer));
+    if (!launched.ok()) return launched.error();
+    const Sandbox& sb = *launched;
     s.sandbox_pid = sb.pid;
     s.sandbox_start = sb.start_time;
     ASSIGN_OR_RETURN(auto reply, CallSandbox(g.root, s, boot_api::kRuntimeState, {{"CID", o.id}}));

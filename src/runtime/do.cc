@@ -49,7 +49,7 @@ nlohmann::json DoSpec(const DoOptions& o, const std::string& cwd) {
 
 Result<int> Do(const Globals& g, const DoOptions& o) {
   if (o.args.empty()) return Error::Msg("do: no command given");
-  if (g.platform == "native") return Error::Msg("do runs the command under the Sentry: use a Sentry platform (--platform=ptrace)");
+  if (g.platform == "native") return Error::Msg("do runs the command under the Sentry: use a Sentry platform (--platform=systrap or ptrace)");
   if (g.overlay != "memory") return Error::Msg("do needs --overlay=memory: the host's root is never written");
   std::string cwd = o.cwd;
   if (cwd.empty()) {

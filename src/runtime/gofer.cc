@@ -116,16 +116,23 @@ Result<Gofer> LaunchGofer(const oci::Spec& spec, const std::string& rootfs, cons
     kill_it();
     return Error::FromErrno("releasing the gofer");
   }
-  // 'K' once confined; else its one-line error, or EOF if it died.
-  auto reply = ReadAll(sync.first.get(), 4096);
+  g.pid = pid;
+  g.ready = std::move(sync.first);
+  return g;
+}
+
+Status AwaitGofer(Gofer& g) {
+  if (!g.ready) return Ok();
+  auto reply = ReadAll(g.ready.get(), 4096);
+  g.ready.reset();
   if (!reply.ok() || reply->empty() || (*reply)[0] != 'K') {
-    kill_it();
+    kill(g.pid, SIGKILL);
+    waitpid(g.pid, nullptr, 0);
     std::string msg = reply.ok() && reply->size() > 1 ? reply->substr(1) : "the gofer exited before it was ready";
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
     return Error::Msg(msg);
   }
-  g.pid = pid;
-  return g;
+  return Ok();
 }
 
 }  // namespace stockade::runtime

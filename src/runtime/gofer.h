@@ -23,18 +23,26 @@ struct Gofer {
   // fd fields are filled in when they are donated to the sandbox).
   std::vector<boot_api::GoferMount> mounts;
   std::vector<UniqueFd> sentry_ends;
+  // Its start-up pipe: 'K' once it has confined itself, else its one-line
+  // error, or EOF if it died (AwaitGofer).
+  UniqueFd ready;
 };
 
 // The spec's mounts that the gofer serves: bind mounts, by their host source.
 bool IsBindMount(const oci::Mount& m);
 
-// Starts the gofer and waits until it has confined itself (or failed: then
-// it is reaped and its one-line error returned). `on_spawned` runs before
-// the gofer opens anything (e.g. to put it into the container's cgroup).
+// Starts the gofer; AwaitGofer then waits until it has confined itself. The
+// sandbox may be started in between (its requests wait in the sockets), so
+// the two start up side by side. `on_spawned` runs before the gofer opens
+// anything (e.g. to put it into the container's cgroup).
 // With `memory_overlay` a writable rootfs is served read-only and marked for
 // the Sentry's in-memory overlay (--overlay=memory).
 Result<Gofer> LaunchGofer(const oci::Spec& spec, const std::string& rootfs, const std::string& bundle,
                           bool memory_overlay, const std::function<Status(pid_t)>& on_spawned,
                           const std::string& exe = "");
+
+// Waits until the gofer has confined itself; if it failed instead, it is
+// killed and reaped and its one-line error returned.
+Status AwaitGofer(Gofer& g);
 
 }  // namespace stockade::runtime

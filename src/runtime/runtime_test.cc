@@ -179,6 +179,7 @@ TEST_F(TempRoot, SentrySandboxRunsAsNobodyInAnEmptyChroot) {
   ASSERT_TRUE(spec.ok()) << spec.error().ToString();
   auto gofer = LaunchGofer(*spec, rootfs, root_, true, nullptr, STOCKADE_BIN);
   ASSERT_TRUE(gofer.ok()) << gofer.error().ToString();
+  ASSERT_TRUE(AwaitGofer(*gofer).ok());
   req.config.gofer_mounts = gofer->mounts;
   req.gofer = std::move(gofer->sentry_ends);
   // The gofer: confined before it serves (its own seccomp filter, no new

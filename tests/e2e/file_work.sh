@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# File work in a bind mount under the Sentry (--platform=ptrace) ends exactly as under
+# File work in a bind mount under the Sentry (platform_flags $SENTRY_PLATFORM, systrap by default) ends exactly as under
 # --platform=native: a busybox script (cp -a, tar, find -exec, sed -i, sorting 50 MB, mv, ln,
 # chmod/chown, touch -d, a FIFO, flock, df) working in a read-write bind of a host directory
 # prints the same stdout and stderr, exits with the same code, and leaves the same tree on
@@ -16,7 +16,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 is_stockade || skip "the Sentry platforms are Stockade's own"
-SENTRY_PLATFORM=${SENTRY_PLATFORM:-ptrace}
+SENTRY_PLATFORM=${SENTRY_PLATFORM:-systrap}
 # One run sorts 50 MB through the bind mount; on a loaded machine under ptrace that takes a
 # while, so a run gets more than $RT_TIMEOUT.
 WORK_TIMEOUT=${WORK_TIMEOUT:-150}
@@ -175,7 +175,8 @@ run_in_bind() {
     | .root.readonly = ($ro == "")' \
     --arg dst "$dest" --arg src "$hostdir" --arg mode "$mode" --argjson caps "$FILE_CAPS" \
     --arg ro "${BUNDLE_WRITABLE_ROOT:-}"
-  capture timeout -k 5 "$WORK_TIMEOUT" "$STOCKADE" --platform="$platform" --root "$ROOT" run -b "$b" "$id"
+  # shellcheck disable=SC2046 # platform_flags is meant to split
+  capture timeout -k 5 "$WORK_TIMEOUT" "$STOCKADE" $(platform_flags "$platform") --root "$ROOT" run -b "$b" "$id"
   RT_TIMEOUT=20 rt delete --force "$id" >/dev/null 2>&1 || true
 }
 

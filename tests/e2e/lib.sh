@@ -135,6 +135,15 @@ ROOT=$TEST_TMP/root
 mkdir -p "$ROOT" "$TEST_TMP/bundles"
 BASE_BUNDLE=$TEST_TMP/base
 
+# The runtime flags for a Sentry platform name of the test matrix: a platform, or
+# "systrap-nopatch" (systrap with --systrap-no-patch). Word-split by the callers.
+platform_flags() {
+  case $1 in
+    systrap-nopatch) echo "--platform=systrap --systrap-no-patch" ;;
+    *) echo "--platform=$1" ;;
+  esac
+}
+
 is_stockade() {
   [[ ${_IS_STOCKADE:-} ]] || {
     # Captured, not piped into grep -q (an early exit would SIGPIPE it under pipefail).

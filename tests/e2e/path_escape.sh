@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Under the Sentry (--platform=ptrace) the application cannot reach any host path outside its
+# Under the Sentry (platform_flags $SENTRY_PLATFORM, systrap by default) the application cannot reach any host path outside its
 # rootfs and mounts, and the sandbox holds no host directory FD.
 #
 # 1. A canary (unique content, never given to the container) lives on the host outside the
@@ -16,16 +16,17 @@
 #    directory; the Sentry may keep its private devpts instance's directory, nothing else (the
 #    gofer donates FDs for regular files only).
 #
-#   bash tests/e2e/path_escape.sh            (SENTRY_PLATFORM=ptrace by default)
+#   bash tests/e2e/path_escape.sh            (SENTRY_PLATFORM=systrap by default)
 # Commands for the container are single-quoted on purpose: they expand inside it.
 # shellcheck disable=SC2016
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 is_stockade || skip "the Sentry platforms are Stockade's own"
-SENTRY_PLATFORM=${SENTRY_PLATFORM:-ptrace}
+SENTRY_PLATFORM=${SENTRY_PLATFORM:-systrap}
 
 # srt ARGS...: the runtime on the Sentry platform (rt's flags name native).
-srt() { timeout -k 5 "$RT_TIMEOUT" "$STOCKADE" --platform="$SENTRY_PLATFORM" --root "$ROOT" "$@"; }
+# shellcheck disable=SC2046 # platform_flags is meant to split
+srt() { timeout -k 5 "$RT_TIMEOUT" "$STOCKADE" $(platform_flags "$SENTRY_PLATFORM") --root "$ROOT" "$@"; }
 
 # --- the host side: canaries, a private rootfs, a bind source --------------------------------
 
@@ -294,7 +295,9 @@ case_proc_magic_links() {
 # (which has a decoy at the canary's path) and / or `..` chains. The reads are the shell's
 # own redirections (no fork per read) so thousands of walks race the flipper.
 case_symlink_swapped_in_container() {
-  esc_run swap '
+  # A fixed amount of work (three shells forking ln in a loop while 4500 reads race them),
+  # whose wall time follows the machine's load: more time than a plain run.
+  RT_TIMEOUT=120 esc_run swap '
     mkdir -p "/tmp/in$CANARY_DIR" && echo decoy-tmp >"/tmp/in$CANARY_FILE"
     mkdir -p /work/sub/in && echo decoy-work >/work/sub/in/$CANARY_NAME
     flip() { # LINK TARGETS...

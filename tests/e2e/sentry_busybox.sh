@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The busybox bundle under the Sentry (--platform=ptrace) behaves exactly as under
+# The busybox bundle under the Sentry (platform_flags $SENTRY_PLATFORM, systrap by default) behaves exactly as under
 # --platform=native: same stdout, stderr and exit code for each command, and the application
 # runs only as Sentry tasks (no host process executes the container's busybox).
 #
@@ -9,10 +9,11 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 is_stockade || skip "the Sentry platforms are Stockade's own"
-SENTRY_PLATFORM=${SENTRY_PLATFORM:-ptrace}
+SENTRY_PLATFORM=${SENTRY_PLATFORM:-systrap}
 
 # srt ARGS...: the runtime on the Sentry platform (rt's flags name native).
-srt() { timeout -k 5 "$RT_TIMEOUT" "$STOCKADE" --platform="$SENTRY_PLATFORM" --root "$ROOT" "$@"; }
+# shellcheck disable=SC2046 # platform_flags is meant to split
+srt() { timeout -k 5 "$RT_TIMEOUT" "$STOCKADE" $(platform_flags "$SENTRY_PLATFORM") --root "$ROOT" "$@"; }
 
 # run_on PLATFORM NAME ARGS...: runs ARGS in a fresh container; sets OUT, ERR, RC.
 run_on() {
@@ -21,7 +22,8 @@ run_on() {
   id=$(cid "$name-$platform")
   b=$(mkbundle "$id" "$@")
   [[ -z ${BUNDLE_EDIT:-} ]] || bundle_edit "$b" "$BUNDLE_EDIT"
-  capture timeout -k 5 "$RT_TIMEOUT" "$STOCKADE" --platform="$platform" --root "$ROOT" run -b "$b" "$id"
+  # shellcheck disable=SC2046
+  capture timeout -k 5 "$RT_TIMEOUT" "$STOCKADE" $(platform_flags "$platform") --root "$ROOT" run -b "$b" "$id"
   RT_TIMEOUT=20 rt delete --force "$id" >/dev/null 2>&1 || true
 }
 

@@ -7,7 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 is_stockade || skip "the Sentry platforms are Stockade's own"
-SENTRY_PLATFORM=${SENTRY_PLATFORM:-ptrace}
+SENTRY_PLATFORM=${SENTRY_PLATFORM:-systrap}
 
 # The user's side. A prompt is "# " at the end of what the shell printed. An expect step must
 # not match the terminal's echo of what was typed: "arm"ed is typed, armed is printed. Sent text
@@ -61,7 +61,8 @@ start_receiver() {
 prt() {
   local platform=$1
   shift
-  timeout -k 5 120 "$STOCKADE" --platform="$platform" --root "$ROOT" "$@"
+  # shellcheck disable=SC2046 # platform_flags is meant to split
+  timeout -k 5 120 "$STOCKADE" $(platform_flags "$platform") --root "$ROOT" "$@"
 }
 
 # tty_run PLATFORM: an interactive sh as a terminal container's init (create --console-socket,

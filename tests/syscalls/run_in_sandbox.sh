@@ -19,7 +19,9 @@
 #
 # Options:
 #   --stockade BIN   runtime binary (default: $STOCKADE, else `stockade` on PATH)
-#   --platform P     --platform given to the runtime (default: native)
+#   --platform P     --platform given to the runtime (default: native), or systrap-nopatch:
+#                    systrap with --systrap-no-patch. process.env gains
+#                    STOCKADE_EXPECT_SITE_PATCHING=1 on systrap (patching on), else 0.
 #   --timeout S      seconds before the run counts as hung (default: 120)
 #   --with FILE      also copy FILE to /conformance/ (repeatable; e.g. syscall_helper)
 #   --keep           keep the temp dir (bundle, state) for inspection
@@ -107,6 +109,15 @@ printf 'lower' >"$bundle/rootfs/conformance/lower-xattr"
 python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.origin", b"image")' "$bundle/rootfs/conformance/lower-xattr"
 
 env_args=(STOCKADE_CONFORMANCE_SANDBOX=1 STOCKADE_CONFORMANCE_FS_DIRS=/tmp:/conformance-bind:/conformance-rootfs)
+platform_flags=("--platform=$platform")
+case $platform in
+  systrap) env_args+=(STOCKADE_EXPECT_SITE_PATCHING=1) ;;
+  systrap-nopatch)
+    platform_flags=(--platform=systrap --systrap-no-patch)
+    env_args+=(STOCKADE_EXPECT_SITE_PATCHING=0)
+    ;;
+  *) env_args+=(STOCKADE_EXPECT_SITE_PATCHING=0) ;;
+esac
 while IFS= read -r var; do
   env_args+=("$var=${!var}")
 done < <(compgen -e | grep -E '^GTEST_' || true)
@@ -128,7 +139,7 @@ mkdir -p "$state"
 created=1
 set +e
 timeout --kill-after=5 "$timeout_s" \
-  "$stockade" --root "$state" --platform="$platform" run --bundle "$bundle" "$id" </dev/null
+  "$stockade" --root "$state" "${platform_flags[@]}" run --bundle "$bundle" "$id" </dev/null
 rc=$?
 set -e
 if ((rc == 124 || rc == 137 && SECONDS >= timeout_s)); then

@@ -62,6 +62,7 @@ struct BootConfig {
   std::vector<int> stdio_fds;  // 0,1,2 (+ preserved); none for a terminal, made inside
   std::vector<GoferMount> gofer_mounts;  // Sentry platforms: the rootfs first, then bind mounts
   bool strace = false;         // Sentry platforms: log every system call (--strace)
+  bool systrap_no_patch = false;  // systrap: no syscall-site patching (--systrap-no-patch)
   int log_fd = -1;
   int debug_log_fd = -1;
   std::string debug_log_dir;  // --debug-log DIR/: the sandbox opens a file of its own there
@@ -78,7 +79,7 @@ struct BootConfig {
 // defaults above. Only our own CLI writes this, for the same binary's `boot`.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootConfig, id, bundle, rootfs, spec, platform, network,
                                                 cgroup, no_pivot, attached, controller_fd, sync_fd,
-                                                exit_fd, stdio_fds, gofer_mounts, strace, log_fd, debug_log_fd,
+                                                exit_fd, stdio_fds, gofer_mounts, strace, systrap_no_patch, log_fd, debug_log_fd,
                                                 debug_log_dir, log_format, debug, userns_nobody,
                                                 chroot_empty, cpus, memory_limit,
                                                 saved_oom_score_adj)

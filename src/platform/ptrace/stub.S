@@ -8,6 +8,8 @@
 #define STUB_BASE   0x7ffffffe0000
 #define STUB_END    0x7fffffff0000
 #define TASK_END    0x7ffffffff000
+// A code point's address in the stub.
+#define STUB(sym) (STUB_BASE + ((sym) - stockade_stub_start))
 
   .section .text.stockade_stub,"ax",@progbits
   .globl stockade_stub_start
@@ -18,6 +20,11 @@
   .globl stockade_stub_systrap_clone
   .globl stockade_stub_systrap_ready
   .globl stockade_stub_systrap_sigaction
+  .globl stockade_stub_fast_entry
+  .globl stockade_stub_fast_save
+  .globl stockade_stub_fast_resume
+  .globl stockade_stub_fast_end
+  .globl stockade_stub_fast_not_ours
   .globl stockade_stub_end
   .globl stockade_stub_s0_setup
 
@@ -135,6 +142,44 @@ systrap_handler:
   cmp %rax, %rbx
   jae 6f
   mov %rdx, %r12
+  // Inside the fast path past its probe, the slot holds a stop or the
+  // Sentry's answer rather than registers to save.
+  mov 168(%r12), %rax     // uc_mcontext.gregs[REG_RIP]
+  movabs $STUB(stockade_stub_fast_save), %rcx
+  cmp %rcx, %rax
+  jb 10f
+  movabs $STUB(stockade_stub_fast_end), %rcx
+  cmp %rcx, %rax
+  jae 10f
+  movabs $STUB(stockade_stub_fast_resume), %rcx
+  cmp %rcx, %rax
+  jae 11f
+  // Stopping or stopped: a signal someone sent (the Sentry's interrupt) is
+  // reported once the thread resumes; a fault there is reported as any.
+  cmpl $0, 8(%rsi)        // si_code
+  jg 10f
+  movl $1, 248(%rbx)
+  ret
+11:
+  // Resuming: the Sentry's registers are in the slot, not yet in the thread.
+  cmp $4, %edi            // SIGILL
+  jne 12f
+  movabs $STUB(fast_full), %rcx
+  cmp %rcx, %rax
+  je 4f                   // a full restore: the slot's registers, through the frame
+  movabs $STUB(fast_irq), %rcx
+  cmp %rcx, %rax
+  jne 10f
+  movl $0, 248(%rbx)      // the interruption remembered while stopped
+  xor %edi, %edi
+  jmp 13f
+12:
+  cmpl $0, 8(%rsi)
+  jg 10f
+13:
+  mov %edi, 4(%rbx)       // interrupted at the Sentry's registers: stop as they are
+  jmp 14f
+10:
   mov %edi, 4(%rbx)
   lea 256(%rbx), %rdi     // siginfo
   mov $128, %ecx
@@ -158,6 +203,7 @@ systrap_handler:
   mov %rax, 16(%rbx)
   // Stopped: wake the Sentry if it sleeps (it spins first). xchg orders the
   // store before the load of its flag, as the Sentry's own xchg does.
+14:
   mov $1, %eax
   xchg %eax, (%rbx)
   cmpl $0, 40(%rbx)
@@ -236,6 +282,130 @@ systrap_handler:
 systrap_restorer:
   mov $15, %eax           // rt_sigreturn
   syscall
+
+// The fast path: a patched syscall site's trampoline (kernel/syscall_patch.h)
+// jumps here with rax = the system call's number and rcx = the address to
+// return to, as the syscall instruction would leave rcx; r11 is free (the
+// syscall instruction clobbers it too). The thread's GS base is its slot.
+// It stops as the handler does, but without a signal: it saves the
+// registers, FXSAVEs, reports kSysmsgFastSyscall and waits. The Sentry then
+// either lets it return by plain loads and a jump (rflags kSysmsgFastFlags,
+// same GS base, FP state untouched), or asks for a full restore (resume_full),
+// which goes through the handler and rt_sigreturn.
+//   [fast_entry, fast_save): the probe. A signal here is handled as anywhere
+//     in the application; a GS base that is not a slot ends in a fault here,
+//     which the Sentry takes as the system call (rax, rcx) it was.
+//   [fast_save, fast_resume): stopping and stopped. The handler only notes a
+//     signal (irq_pending) and returns.
+//   [fast_resume, fast_end): resuming. A signal here is reported as an
+//     interruption at the Sentry's registers, which are in the slot.
+stockade_stub_fast_entry:
+  movabs $0x5354434b53595354, %r11    // kSysmsgMagic
+  cmp %r11, %gs:56
+  jne stockade_stub_fast_not_ours
+stockade_stub_fast_save:
+  mov %r8, %gs:64
+  mov %r9, %gs:72
+  mov %r10, %gs:80
+  movq $0x246, %gs:88     // r11 as the syscall instruction leaves it: rflags
+  mov %r12, %gs:96
+  mov %r13, %gs:104
+  mov %r14, %gs:112
+  mov %r15, %gs:120
+  mov %rdi, %gs:128
+  mov %rsi, %gs:136
+  mov %rbp, %gs:144
+  mov %rbx, %gs:152
+  mov %rdx, %gs:160
+  mov %rax, %gs:168
+  mov %rcx, %gs:176
+  mov %rsp, %gs:184
+  mov %rcx, %gs:192       // rip
+  movq $0x246, %gs:200    // rflags: kSysmsgFastFlags
+  fxsave64 %gs:512
+  movl $0x100, %gs:4      // kSysmsgFastSyscall
+  mov %gs:24, %r11        // the bases are the ones last set
+  mov %r11, %gs:8
+  mov %gs:32, %r11
+  mov %r11, %gs:16
+  mov %gs:48, %rdi        // the slot's address, for futex
+  mov $1, %eax
+  xchg %eax, %gs:0
+  cmpl $0, %gs:40
+  je 1f
+  mov $202, %eax          // futex(&slot->state, FUTEX_WAKE, 1)
+  mov $1, %esi
+  mov $1, %edx
+  xor %r10d, %r10d
+  syscall
+1:
+  mov $2000, %ecx
+7:
+  cmpl $1, %gs:0
+  jne 2f
+  pause
+  dec %ecx
+  jnz 7b
+2:
+  mov %gs:0, %eax
+  test %eax, %eax
+  jz stockade_stub_fast_resume
+  cmp $2, %eax
+  je 3f
+  mov $1, %edx
+  xchg %edx, %gs:44
+  mov %eax, %edx          // futex(&slot->state, FUTEX_WAIT, seen, NULL)
+  mov $202, %eax
+  mov %gs:48, %rdi
+  xor %esi, %esi
+  xor %r10d, %r10d
+  syscall
+  movl $0, %gs:44
+  jmp 2b
+3:
+  mov $60, %eax           // exit(0): the Sentry let this thread go
+  xor %edi, %edi
+  syscall
+stockade_stub_fast_resume:
+  cmpl $0, %gs:248
+  jne fast_irq
+  cmpl $0, %gs:252
+  jne fast_full
+  mov %gs:8, %rsi         // arch_prctl(ARCH_SET_FS, slot->fs_base) if it changed
+  cmp %gs:24, %rsi
+  je 8f
+  mov %rsi, %gs:24
+  mov $158, %eax
+  mov $0x1002, %edi
+  syscall
+8:
+  // The last flag change: equal, so rflags are kSysmsgFastFlags from here on.
+  cmpq $0x246, %gs:200
+  jne fast_full
+  mov %gs:64, %r8
+  mov %gs:72, %r9
+  mov %gs:80, %r10
+  mov %gs:88, %r11
+  mov %gs:96, %r12
+  mov %gs:104, %r13
+  mov %gs:112, %r14
+  mov %gs:120, %r15
+  mov %gs:128, %rdi
+  mov %gs:136, %rsi
+  mov %gs:144, %rbp
+  mov %gs:152, %rbx
+  mov %gs:160, %rdx
+  mov %gs:168, %rax
+  mov %gs:176, %rcx
+  mov %gs:184, %rsp
+  jmp *%gs:192
+fast_irq:
+  ud2
+fast_full:
+  ud2
+stockade_stub_fast_end:
+stockade_stub_fast_not_ours:
+  ud2
 
 // struct sigaction (the kernel's) for every systrap signal.
   .balign 8

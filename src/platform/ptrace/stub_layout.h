@@ -30,6 +30,12 @@ extern const char stockade_stub_clone_inject[];
 extern const char stockade_stub_systrap_clone[];
 extern const char stockade_stub_systrap_ready[];
 extern const char stockade_stub_systrap_sigaction[];
+// The systrap fast path (stub.S): its probe [fast_entry, fast_save) and the
+// fault it ends in when the GS base is not a slot.
+extern const char stockade_stub_fast_entry[];
+extern const char stockade_stub_fast_save[];
+extern const char stockade_stub_fast_resume[];
+extern const char stockade_stub_fast_not_ours[];
 extern const char stockade_stub_end[];
 void stockade_stub_s0_setup();
 }

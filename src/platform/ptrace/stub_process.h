@@ -198,9 +198,9 @@ class StubPlatform : public Platform {
   Result<std::unique_ptr<AddressSpace>> NewAddressSpace() override;
 
   // A platform P (a StubPlatform with Status Init(int memfd)) started.
-  template <typename P>
-  static Result<std::unique_ptr<Platform>> Start(int memory_file_fd) {
-    auto p = std::make_unique<P>();
+  template <typename P, typename... Args>
+  static Result<std::unique_ptr<Platform>> Start(int memory_file_fd, Args&&... args) {
+    auto p = std::make_unique<P>(std::forward<Args>(args)...);
     TRY(p->Init(memory_file_fd));
     return std::unique_ptr<Platform>(std::move(p));
   }

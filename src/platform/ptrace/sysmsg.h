@@ -24,9 +24,19 @@ struct SysmsgSlot {
   // Whether either side sleeps in FUTEX_WAIT on `state` (each spins first);
   // the other wakes it only then.
   uint32_t sentry_sleeping, stub_sleeping;
-  uint64_t reserved[2];
+  // The fast path (a patched syscall site's trampoline, stub.S) reaches its
+  // slot through the GS base: `self` is the slot's own address, and `magic`
+  // tells it that the GS base is a slot at all (the application may have set
+  // its own).
+  uint64_t self;
+  uint64_t magic;
   uint64_t gregs[23];  // the ucontext's, in its order (REG_R8 .. REG_CR2)
-  uint8_t pad1[256 - 64 - 23 * 8];
+  // Fast path: a signal came while the thread was stopped in it (it reports
+  // an interruption once resumed), and whether the Sentry's registers need a
+  // full restore through the handler (rflags, FP state or the GS base
+  // changed) rather than the fast path's return.
+  uint32_t irq_pending;
+  uint32_t resume_full;
   siginfo_t info;
   uint8_t pad2[512 - 256 - sizeof(siginfo_t)];
   uint8_t fxsave[512];  // FXSAVE layout, as the frame's fpregs begin
@@ -38,13 +48,23 @@ struct SysmsgSlot {
 };
 
 inline constexpr uint32_t kSysmsgRunning = 0, kSysmsgStopped = 1, kSysmsgExit = 2;
+// `signo` of a stop through the fast path (not a signal number).
+inline constexpr uint32_t kSysmsgFastSyscall = 0x100;
+// `magic` of every slot (stub.S compares it).
+inline constexpr uint64_t kSysmsgMagic = 0x5354434b53595354;  // "TSYSKCTS"
+// The flags a fast-path stop reports and the fast return restores (ZF, PF,
+// IF and the reserved bit: what an equal comparison leaves); other flags take
+// the full restore.
+inline constexpr uint64_t kSysmsgFastFlags = 0x246;
 inline constexpr uint64_t kSysmsgStackOffset = 4096;  // the signal stack: [4096, slot size)
 
 static_assert(offsetof(SysmsgSlot, signo) == 4);
 static_assert(offsetof(SysmsgSlot, fs_base) == 8 && offsetof(SysmsgSlot, gs_base) == 16);
 static_assert(offsetof(SysmsgSlot, fs_cur) == 24 && offsetof(SysmsgSlot, gs_cur) == 32);
 static_assert(offsetof(SysmsgSlot, sentry_sleeping) == 40 && offsetof(SysmsgSlot, stub_sleeping) == 44);
+static_assert(offsetof(SysmsgSlot, self) == 48 && offsetof(SysmsgSlot, magic) == 56);
 static_assert(offsetof(SysmsgSlot, gregs) == 64);
+static_assert(offsetof(SysmsgSlot, irq_pending) == 248 && offsetof(SysmsgSlot, resume_full) == 252);
 static_assert(offsetof(SysmsgSlot, info) == 256);
 static_assert(offsetof(SysmsgSlot, fxsave) == 512);
 static_assert(offsetof(SysmsgSlot, ss) == 1024);

@@ -145,8 +145,10 @@ int BuildFilter(struct sock_filter* out) {
   return static_cast<int>(sizeof prog / sizeof prog[0]);
 }
 
-// user_regs_struct <-> the ucontext's gregs.
-void RegsToSlot(const Registers& r, SysmsgSlot& s) {
+// user_regs_struct <-> the ucontext's gregs. The thread's GS base is its
+// slot's address (the fast path's way to its slot) while the application has
+// none of its own: the Sentry sees 0 then.
+void RegsToSlot(const Registers& r, SysmsgSlot& s, uint64_t slot_addr) {
   uint64_t* g = s.gregs;
   g[REG_R8] = r.r8, g[REG_R9] = r.r9, g[REG_R10] = r.r10, g[REG_R11] = r.r11;
   g[REG_R12] = r.r12, g[REG_R13] = r.r13, g[REG_R14] = r.r14, g[REG_R15] = r.r15;
@@ -155,10 +157,10 @@ void RegsToSlot(const Registers& r, SysmsgSlot& s) {
   g[REG_RIP] = r.rip, g[REG_EFL] = r.eflags;
   // Segment selectors stay as the thread's frame has them.
   s.fs_base = r.fs_base;
-  s.gs_base = r.gs_base;
+  s.gs_base = r.gs_base ? r.gs_base : slot_addr;
 }
 
-void SlotToRegs(const SysmsgSlot& s, Registers& r) {
+void SlotToRegs(const SysmsgSlot& s, Registers& r, uint64_t slot_addr) {
   const uint64_t* g = s.gregs;
   r.r8 = g[REG_R8], r.r9 = g[REG_R9], r.r10 = g[REG_R10], r.r11 = g[REG_R11];
   r.r12 = g[REG_R12], r.r13 = g[REG_R13], r.r14 = g[REG_R14], r.r15 = g[REG_R15];
@@ -168,7 +170,7 @@ void SlotToRegs(const SysmsgSlot& s, Registers& r) {
   r.cs = 0x33;
   r.ss = 0x2b;
   r.fs_base = s.fs_base;
-  r.gs_base = s.gs_base;
+  r.gs_base = s.gs_base == slot_addr ? 0 : s.gs_base;
   r.orig_rax = static_cast<uint64_t>(-1);
 }
 
@@ -188,11 +190,17 @@ class SystrapContext : public Context {
     ASSIGN_OR_RETURN(Thread * th, ThreadIn(as));
     SysmsgSlot& m = *file_->slot(th->slot);
     if (irq_.TargetAndTake(th->proc->pid, th->tid)) return StubInterrupt::Interrupted();
-    RegsToSlot(regs, m);
+    RegsToSlot(regs, m, SlotAddr(th->slot));
+    // A thread stopped in the fast path returns by plain loads and a jump:
+    // anything those cannot restore takes the handler's rt_sigreturn.
+    m.resume_full = th->fast_stop && (regs.eflags != ptrace::kSysmsgFastFlags || th->fp_set || m.gs_base != m.gs_cur);
+    th->fp_set = false;
     Resume(m, ptrace::kSysmsgRunning);
     TRY(WaitStopped(*th));
-    SlotToRegs(m, regs);
+    SlotToRegs(m, regs, SlotAddr(th->slot));
     int signo = static_cast<int>(__atomic_load_n(&m.signo, __ATOMIC_RELAXED));
+    th->fast_stop = signo == ptrace::kSysmsgFastSyscall;
+    if (th->fast_stop) return FastSyscall(regs);
     memcpy(&res.info, &m.info, sizeof res.info);
     if (signo == SIGSYS) {
       res.reason = StopReason::kSyscall;
@@ -204,6 +212,14 @@ class SystrapContext : public Context {
     }
     if ((signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL || signo == SIGTRAP) &&
         res.info.si_signo == signo && res.info.si_code > 0) {
+      // The fast path's probe found a GS base that is not a slot (the
+      // application set its own): the system call it was entered for.
+      if (regs.rip == ptrace::StubAddr(ptrace::stockade_stub_fast_not_ours) ||
+          (regs.rip >= ptrace::StubAddr(ptrace::stockade_stub_fast_entry) &&
+           regs.rip < ptrace::StubAddr(ptrace::stockade_stub_fast_save))) {
+        regs.rip = regs.rcx;
+        return FastSyscall(regs);
+      }
       res.reason = StopReason::kFault;
       return res;
     }
@@ -223,6 +239,7 @@ class SystrapContext : public Context {
   Status SetFpState(AddressSpace& as_base, const FpState& fp) override {
     ASSIGN_OR_RETURN(Thread * th, ThreadIn(static_cast<StubAddressSpace&>(as_base)));
     memcpy(file_->slot(th->slot)->fxsave, &fp, sizeof fp);
+    th->fp_set = true;
     return Ok();
   }
 
@@ -234,7 +251,20 @@ class SystrapContext : public Context {
     std::shared_ptr<StubProcess> proc;
     pid_t tid = 0;
     uint32_t slot = 0;
+    bool fast_stop = false;  // its last stop was through the fast path
+    bool fp_set = false;     // SetFpState since its last stop
   };
+
+  // A stop through the fast path: regs hold the system call (rax, the
+  // number) and rip its return address.
+  static SwitchResult FastSyscall(Registers& regs) {
+    SwitchResult res;
+    res.reason = StopReason::kSyscall;
+    res.fast_entry = true;
+    regs.orig_rax = regs.rax;
+    regs.rax = static_cast<uint64_t>(-ENOSYS);
+    return res;
+  }
 
   // Hands the slot back to its thread with `state` (running or exit),
   // waking it if it sleeps (it spins first).
@@ -290,6 +320,8 @@ class SystrapContext : public Context {
     memset(&m, 0, sizeof m);
     m.state = ptrace::kSysmsgRunning;
     m.fs_cur = m.gs_cur = ~uint64_t{0};  // the first resume sets both bases
+    m.self = SlotAddr(slot);
+    m.magic = ptrace::kSysmsgMagic;
     m.ss.ss_sp = reinterpret_cast<void*>(SlotAddr(slot) + ptrace::kSysmsgStackOffset);
     m.ss.ss_size = kSysmsgSlotSize - ptrace::kSysmsgStackOffset;
     m.fprog.len = static_cast<unsigned short>(BuildFilter(m.filter));
@@ -335,9 +367,15 @@ class SystrapContext : public Context {
 
 class SystrapPlatform : public ptrace::StubPlatform {
  public:
+  explicit SystrapPlatform(bool patch_syscalls) : patch_syscalls_(patch_syscalls) {}
+
   Status Init(int memfd) {
     ASSIGN_OR_RETURN(file_, SysmsgFile::Create());
     return factory_.Start(memfd, file_->fd(), true);
+  }
+
+  uint64_t SyscallPatchEntry() const override {
+    return patch_syscalls_ ? ptrace::StubAddr(ptrace::stockade_stub_fast_entry) : 0;
   }
 
   Result<std::unique_ptr<Context>> NewContext() override {
@@ -345,13 +383,14 @@ class SystrapPlatform : public ptrace::StubPlatform {
   }
 
  private:
+  bool patch_syscalls_;
   std::shared_ptr<SysmsgFile> file_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Platform>> NewSystrapPlatform(int memory_file_fd) {
-  return ptrace::StubPlatform::Start<SystrapPlatform>(memory_file_fd);
+Result<std::unique_ptr<Platform>> NewSystrapPlatform(int memory_file_fd, bool patch_syscalls) {
+  return ptrace::StubPlatform::Start<SystrapPlatform>(memory_file_fd, patch_syscalls);
 }
 
 }  // namespace stockade::platform::systrap

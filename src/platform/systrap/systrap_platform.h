@@ -5,7 +5,8 @@
 // handler in the stub code (stub.S) that saves the registers into the
 // thread's message slot (platform/ptrace/sysmsg.h), wakes the Sentry with a
 // futex and waits for it to write the registers to resume with. Faults and
-// the interrupt signal take the same handler.
+// the interrupt signal take the same handler. Patched syscall sites enter
+// the same slot through a fast path in the stub code, without a signal.
 #pragma once
 
 #include <memory>
@@ -16,6 +17,8 @@
 namespace stockade::platform::systrap {
 
 // `memory_file_fd` is the Sentry's memory file; it is not closed.
-Result<std::unique_ptr<Platform>> NewSystrapPlatform(int memory_file_fd);
+// `patch_syscalls`: offer the fast path to patched syscall sites
+// (Platform::SyscallPatchEntry); off with --systrap-no-patch.
+Result<std::unique_ptr<Platform>> NewSystrapPlatform(int memory_file_fd, bool patch_syscalls = true);
 
 }  // namespace stockade::platform::systrap

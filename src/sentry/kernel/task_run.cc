@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal_frame.h"
+#include "sentry/kernel/syscall_patch.h"
 
 namespace stockade::sentry::kernel {
 
@@ -292,6 +293,11 @@ void HandleSyscall(Task& t) {
 }
 
 void HandleFault(Task& t, const siginfo_t& host) {
+  bool syscall = false;
+  if (host.si_signo == SIGILL && ResumePatchedSite(t, &syscall)) {
+    if (syscall) HandleSyscall(t);
+    return;
+  }
   siginfo_t info{};
   info.si_signo = host.si_signo;
   info.si_code = host.si_code;
@@ -399,7 +405,10 @@ void RunTask(std::shared_ptr<Task> tp) {
         continue;
       }
       switch (r->reason) {
-        case platform::StopReason::kSyscall: HandleSyscall(t); break;
+        case platform::StopReason::kSyscall:
+          if (!r->fast_entry) MaybePatchSyscallSite(t);
+          HandleSyscall(t);
+          break;
         case platform::StopReason::kFault: HandleFault(t, r->info); break;
         case platform::StopReason::kInterrupted: break;
       }

@@ -481,6 +481,10 @@ uint64_t MemoryManager::Brk(uint64_t addr) {
 
 Result<std::shared_ptr<MemoryManager>> MemoryManager::Fork(std::unique_ptr<platform::AddressSpace> as) {
   auto child = std::make_shared<MemoryManager>(mf_, std::move(as));
+  // No patch is half done in the copy; the child has the parent's table.
+  std::lock_guard<std::mutex> pl(syscall_patch_.mu);
+  child->syscall_patch_.table = syscall_patch_.table;
+  child->syscall_patch_.disabled = syscall_patch_.disabled;
   std::shared_lock<std::shared_mutex> l(mu_);
   std::unique_lock<std::shared_mutex> cl(child->mu_);
   child->brk_start_ = brk_start_;
@@ -595,6 +599,29 @@ Result<std::string> MemoryManager::CopyInString(uint64_t addr, size_t max_len) c
   }
   if (!found) return Error(ENAMETOOLONG, "");
   return s;
+}
+
+Status MemoryManager::PokeCode(uint64_t addr, size_t len, const std::function<void(uint8_t*)>& write) {
+  std::unique_lock<std::shared_mutex> l(mu_);
+  auto holder = [&]() -> Vma* {
+    auto it = vmas_.upper_bound(addr);
+    if (it == vmas_.begin()) return nullptr;
+    Vma& v = std::prev(it)->second;
+    return addr >= v.start && addr <= v.mapped_end && len <= v.mapped_end - addr ? &v : nullptr;
+  };
+  Vma* v = holder();
+  if (!v || v->shared || !v->chunk) return Error(EFAULT, "not in one private mapping");
+  if (v->chunk.use_count() > 1) {
+    // Only the pages written get their own copy.
+    SplitAtLocked(PageRoundDown(addr));
+    SplitAtLocked(PageRoundUp(addr + len));
+    v = holder();
+    auto old_chunk = v->chunk;
+    TRY(MakePrivateLocked(*v));
+    if (v->chunk != old_chunk) TRY(MapVmaIntoAsLocked(*v));
+  }
+  write(v->chunk->data() + v->chunk_off + (addr - v->start));
+  return Ok();
 }
 
 Result<uint64_t> MemoryManager::FileOffsetOf(uint64_t addr) const {

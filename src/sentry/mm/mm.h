@@ -19,8 +19,10 @@
 #include <map>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
@@ -126,6 +128,24 @@ class MemoryManager {
   }
 
   // The memory-file offset backing addr (shared futex keys): EFAULT if unmapped.
+  // Writes application code as a debugger's POKETEXT does: the pages that
+  // hold [addr, addr+len) become this address space's own (copied if another
+  // mapping or process shares them), whatever their protection, and `write`
+  // gets the Sentry's view of the range. Fails unless the range lies in one
+  // private mapping. For syscall-site patching (kernel/syscall_patch.h).
+  Status PokeCode(uint64_t addr, size_t len, const std::function<void(uint8_t*)>& write);
+
+  // Syscall-site patching's state for this address space
+  // (kernel/syscall_patch.h). Its mutex comes before mu_: a patch holds it
+  // across its steps, and the faults a patch in progress causes wait on it.
+  struct SyscallPatchState {
+    std::mutex mu;
+    std::unordered_map<uint64_t, uint32_t> hits;  // traps per site, until patched
+    bool table = false;     // the trampoline table is mapped
+    bool disabled = false;  // the table's place was taken, or it is full
+  };
+  SyscallPatchState& syscall_patch() { return syscall_patch_; }
+
   Result<uint64_t> FileOffsetOf(uint64_t addr) const;
 
   // The signal a host SIGSEGV at addr becomes (SIGBUS past a file's end).
@@ -188,6 +208,7 @@ class MemoryManager {
   uint64_t mmap_base_ = platform::kMaxUserAddress;
   uint64_t as_limit_ = 0;
   ImageInfo image_;
+  SyscallPatchState syscall_patch_;
 };
 
 inline constexpr uint64_t kPageSize = platform::kPageSize;
