@@ -13,7 +13,7 @@
 # Environment: those of start_to_exit.sh and syscall_loop.sh (STOCKADE, RUNSC, GETPPID_LOOP,
 # BENCH_RUNS, BENCH_WARMUP, BENCH_LOOP_RUNS, BENCH_LOOP_CALLS, ...), plus
 #   BENCH_SENTRY_RUNTIMES  start-to-exit runtimes (default "stockade-native stockade-ptrace
-#                          stockade-systrap stockade-systrap-nopatch runc crun runsc")
+#                          stockade-systrap stockade-systrap-nopatch crun runsc")
 #   BENCH_LOOP_RUNTIMES    loop runtimes (default "host stockade-native stockade-ptrace
 #                          stockade-systrap stockade-systrap-nopatch runsc")
 #   BENCH_RESULTS          output dir (default bench/results)
@@ -34,7 +34,7 @@ trap 'rm -rf "$TMP"' EXIT
 # Both parts write their own reports into TMP (their "results:" lines would name files that
 # are gone at the end); sentry.{md,json} combine them.
 BENCH_RESULTS=$TMP BENCH_NAME=start_to_exit BENCH_BASELINE=runsc BENCH_CRUN_HUGETLB=${BENCH_CRUN_HUGETLB:-1} \
-  BENCH_RUNTIMES=${BENCH_SENTRY_RUNTIMES:-stockade-native stockade-ptrace stockade-systrap stockade-systrap-nopatch runc crun runsc} \
+  BENCH_RUNTIMES=${BENCH_SENTRY_RUNTIMES:-stockade-native stockade-ptrace stockade-systrap stockade-systrap-nopatch crun runsc} \
   bash "$BENCH_DIR/start_to_exit.sh" | sed '/^results: /d'
 BENCH_RESULTS=$TMP BENCH_LOOP_BASELINE=runsc \
   BENCH_LOOP_RUNTIMES=${BENCH_LOOP_RUNTIMES:-host stockade-native stockade-ptrace stockade-systrap stockade-systrap-nopatch runsc} \

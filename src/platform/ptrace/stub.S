@@ -10,6 +10,8 @@
 #define TASK_END    0x7ffffffff000
 // A code point's address in the stub.
 #define STUB(sym) (STUB_BASE + ((sym) - stockade_stub_start))
+// pause instructions the stub spins before it sleeps (systrap_platform.cc: kSpins)
+#define SPINS 2000
 
   .section .text.stockade_stub,"ax",@progbits
   .globl stockade_stub_start
@@ -215,7 +217,7 @@ systrap_handler:
   xor %r10d, %r10d
   syscall
 1:
-  mov $2000, %ecx         // spin a little first: the Sentry often answers within microseconds
+  mov $SPINS, %ecx        // spin a little first: the Sentry often answers within microseconds
 7:
   cmpl $1, (%rbx)
   jne 2f
@@ -339,7 +341,7 @@ stockade_stub_fast_save:
   xor %r10d, %r10d
   syscall
 1:
-  mov $2000, %ecx
+  mov $SPINS, %ecx
 7:
   cmpl $1, %gs:0
   jne 2f

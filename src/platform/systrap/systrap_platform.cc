@@ -32,7 +32,7 @@ using ptrace::StubInterrupt;
 using ptrace::StubProcess;
 using ptrace::SysmsgSlot;
 
-constexpr int kSpins = 2000;  // pause instructions before a futex wait (some µs)
+constexpr int kSpins = 2000; // pause instructions before a futex wait (stub.S: SPINS)
 
 constexpr uint64_t SlotAddr(uint32_t i) { return kSysmsgBase + uint64_t{i} * kSysmsgSlotSize; }
 

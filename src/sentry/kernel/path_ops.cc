@@ -45,6 +45,13 @@ Result<Walked> AtFile(std::shared_ptr<vfs::File> f) {
   return w;
 }
 
+// The mount point of `abs`, given `rel`, its path inside the mount (a tail of
+// abs, "/" at the mount point itself).
+std::string MountPointOf(const std::string& abs, const std::string& rel) {
+  std::string point = rel == "/" ? abs : abs.substr(0, abs.size() - rel.size());
+  return point.empty() ? "/" : point;
+}
+
 }  // namespace
 
 std::shared_ptr<vfs::File> Cwd(Task& t) {
@@ -84,10 +91,7 @@ Result<Walked> WalkPath(Task& t, int dirfd, const std::string& path, bool follow
   // otherwise), RESOLVE_IN_ROOT makes the start its root ("/" and ".."
   // stop there), RESOLVE_NO_XDEV keeps it in the start's mount.
   const std::string scope_root = cur;
-  auto mount_of = [&mounts](const std::string& abs) {
-    auto [fs, rel] = mounts.Resolve(abs);
-    return rel == "/" ? abs : abs.substr(0, abs.size() - rel.size());
-  };
+  auto mount_of = [&mounts](const std::string& abs) { return MountPointOf(abs, mounts.Resolve(abs).second); };
   const std::string start_mount = (resolve & RESOLVE_NO_XDEV) ? mount_of(cur) : std::string();
   auto left_mount = [&] { return (resolve & RESOLVE_NO_XDEV) && mount_of(cur) != start_mount; };
   bool known = false;  // whether w.st is cur's
@@ -230,9 +234,7 @@ void RecordOpen(Task& t, vfs::File& f, const Walked& w) {
   const std::string& name = w.fs->NamesOpenedFiles() && !f.name.empty() ? f.name : w.abs;
   f.dentry = t.kernel->dentries().Intern(name);
   f.opener_creds = t.creds().serial;
-  // w.rel is the tail of w.abs inside the mount.
-  f.mount_point = w.rel == "/" ? w.abs : w.abs.substr(0, w.abs.size() - w.rel.size());
-  if (f.mount_point.empty()) f.mount_point = "/";
+  f.mount_point = MountPointOf(w.abs, w.rel);
 }
 
 Result<std::shared_ptr<vfs::File>> OpenAt(Task& t, int dirfd, const std::string& path, int flags, mode_t mode) {

@@ -49,12 +49,15 @@ class PathDirFile : public ListedDirFile {
   PathDirFile(std::shared_ptr<Filesystem> fs, std::string rel, int flags, const struct stat& st)
       : ListedDirFile(flags), fs_(std::move(fs)), rel_(std::move(rel)), last_(st) {}
   Result<struct stat> Stat() override {
-    std::lock_guard<std::mutex> l(st_mu_);
     if (!Removed()) {
-      auto st = fs_->Stat(Rel(), false);
-      if (st.ok()) last_ = *st;
+      auto st = fs_->Stat(Rel(), false);  // a gofer round trip: not under st_mu_
+      if (st.ok()) {
+        std::lock_guard<std::mutex> l(st_mu_);
+        last_ = *st;
+      }
       if (st.ok() || !Removed()) return st;
     }
+    std::lock_guard<std::mutex> l(st_mu_);
     struct stat st = last_;
     st.st_nlink = 0;
     return st;
