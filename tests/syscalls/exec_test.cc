@@ -296,5 +296,56 @@ TEST(Auxv, StackCanaryComesFromAtRandom) {
   EXPECT_EQ(canary, want);
 }
 
+// A program some process runs cannot be opened for writing (ETXTBSY); once
+// nobody runs it, it can.
+TEST(Execve, RunningProgramIsNotWritable) {
+  int fd = open("/proc/self/exe", O_WRONLY);
+  EXPECT_EQ(fd, -1);
+  EXPECT_EQ(errno, ETXTBSY);
+  if (fd >= 0) close(fd);
+
+  TempDir dir;
+  std::string path = dir.Join("busy");
+  std::string helper;
+  {
+    int hfd = open(HelperPath().c_str(), O_RDONLY);
+    ASSERT_GE(hfd, 0);
+    helper = ReadAll(hfd);
+    close(hfd);
+  }
+  ASSERT_TRUE(WriteFile(path, helper, 0755));
+  int in[2];
+  ASSERT_EQ(pipe(in), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    dup2(in[0], 0);
+    close(in[1]);
+    char* argv[] = {const_cast<char*>(path.c_str()), const_cast<char*>("wait-stdin"), nullptr};
+    execv(path.c_str(), argv);
+    _exit(127);
+  }
+  close(in[0]);
+  // Once the child runs the copy, its exe link names it.
+  std::string exe = "/proc/" + std::to_string(child) + "/exe";
+  for (int i = 0; i < 500; i++) {
+    char target[4096] = {};
+    if (readlink(exe.c_str(), target, sizeof target - 1) > 0 && path == target) break;
+    usleep(10 * 1000);
+  }
+  fd = open(path.c_str(), O_WRONLY);
+  EXPECT_EQ(fd, -1);
+  EXPECT_EQ(errno, ETXTBSY);
+  if (fd >= 0) close(fd);
+  EXPECT_EQ(open(path.c_str(), O_RDONLY | O_TRUNC), -1);
+  EXPECT_EQ(errno, ETXTBSY);
+  close(in[1]);
+  int status;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  fd = open(path.c_str(), O_WRONLY);
+  EXPECT_GE(fd, 0) << strerror(errno);
+  if (fd >= 0) close(fd);
+}
+
 }  // namespace
 }  // namespace conformance

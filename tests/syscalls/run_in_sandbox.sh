@@ -12,7 +12,7 @@
 #     a host directory of this run is bind-mounted read-write at /conformance-bind;
 #   - process.env gains STOCKADE_CONFORMANCE_FS_DIRS=/tmp:/conformance-bind:/conformance-rootfs,
 #     the directories file tests run in (test_util.h FsTestDirs), one per file system kind;
-#   - process.env gains STOCKADE_CONFORMANCE_SANDBOX=1, every GTEST_* variable of the caller,
+#   - process.env gains STOCKADE_CONFORMANCE_SANDBOX=1, STOCKADE_CONFORMANCE_PLATFORM=P, every GTEST_* variable of the caller,
 #     and STOCKADE_CONFORMANCE_SECCOMP_ERRNO=N when the spec's seccomp profile answers
 #     syscalls it does not list with errno N.
 # Everything (container, state dir, bundle) is removed on every exit path.
@@ -24,6 +24,8 @@
 #                    STOCKADE_EXPECT_SITE_PATCHING=1 on systrap (patching on), else 0.
 #   --timeout S      seconds before the run counts as hung (default: 120)
 #   --with FILE      also copy FILE to /conformance/ (repeatable; e.g. syscall_helper)
+#   --env K=V        also put K=V into process.env (repeatable)
+#   --jq FILTER      a jq filter applied to config.json last (e.g. cgroup limits)
 #   --keep           keep the temp dir (bundle, state) for inspection
 # Environment: MAKE_BUNDLE (default: scripts/make-bundle of this checkout), BUSYBOX.
 set -euo pipefail
@@ -38,6 +40,8 @@ platform=native
 timeout_s=120
 keep=0
 withs=()
+extra_env=()
+extra_jq=.
 while (($# > 0)); do
   case $1 in
     --stockade) stockade=$2; shift 2 ;;
@@ -48,6 +52,8 @@ while (($# > 0)); do
     --timeout=*) timeout_s=${1#*=}; shift ;;
     --with) withs+=("$2"); shift 2 ;;
     --with=*) withs+=("${1#*=}"); shift ;;
+    --env) extra_env+=("$2"); shift 2 ;;
+    --jq) extra_jq=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     -h | --help) usage ;;
     --) shift; break ;;
@@ -108,7 +114,8 @@ done
 printf 'lower' >"$bundle/rootfs/conformance/lower-xattr"
 python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.origin", b"image")' "$bundle/rootfs/conformance/lower-xattr"
 
-env_args=(STOCKADE_CONFORMANCE_SANDBOX=1 STOCKADE_CONFORMANCE_FS_DIRS=/tmp:/conformance-bind:/conformance-rootfs)
+env_args=(STOCKADE_CONFORMANCE_SANDBOX=1 STOCKADE_CONFORMANCE_FS_DIRS=/tmp:/conformance-bind:/conformance-rootfs
+  "STOCKADE_CONFORMANCE_PLATFORM=$platform" "${extra_env[@]}")
 platform_flags=("--platform=$platform")
 case $platform in
   systrap) env_args+=(STOCKADE_EXPECT_SITE_PATCHING=1) ;;
@@ -132,6 +139,7 @@ jq --argjson extra "$env_json" --arg bind "$work/bind" '
                  "options": ["nosuid", "nodev", "mode=1777", "size=262144k"]},
                 {"destination": "/conformance-bind", "type": "bind", "source": $bind,
                  "options": ["rbind", "rw"]}]
+  | '"$extra_jq"'
 ' "$bundle/config.json" >"$bundle/config.json.new"
 mv -f "$bundle/config.json.new" "$bundle/config.json"
 

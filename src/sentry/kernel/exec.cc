@@ -192,6 +192,7 @@ Result<LoadedImage> LoadProgram(Task& t, const std::string& path_in, std::vector
   ASSIGN_OR_RETURN(loader::StackImage st, loader::BuildStack(in));
   TRY(mm->CopyOut(st.sp, st.bytes.data(), st.bytes.size()));
   mm->set_image_info({exe.real, st.argv_start, st.argv_end, st.envp_start, st.envp_end});
+  if (auto est = exe.file->Stat(); est.ok()) mm->set_exe_hold(t.kernel->executing().Hold(est->st_dev, est->st_ino));
 
   LoadedImage out;
   out.mm = std::move(mm);

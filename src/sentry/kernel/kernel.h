@@ -27,6 +27,7 @@
 
 #include "base/unique_fd.h"
 #include "platform/platform.h"
+#include "sentry/kernel/executing_files.h"
 #include "sentry/kernel/fd_table.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/seccomp.h"
@@ -245,6 +246,7 @@ class Kernel {
   vfs::MountTable& mounts() { return mounts_; }
   // The names open files and working directories hold (see vfs::Dentry).
   vfs::DentryTree& dentries() { return dentries_; }
+  ExecutingFiles& executing() { return executing_; }
   std::string hostname();
   void set_hostname(std::string h);
   const KernelConfig& config() const { return cfg_; }
@@ -331,6 +333,7 @@ class Kernel {
   KernelConfig cfg_;
   vfs::MountTable mounts_;
   vfs::DentryTree dentries_;
+  ExecutingFiles executing_;
   std::string hostname_;
   std::vector<SyscallFn> table_;
   std::map<int, std::shared_ptr<Task>> tasks_;

@@ -263,6 +263,12 @@ Result<std::shared_ptr<vfs::File>> OpenWalked(Task& t, const Walked& w, int flag
     }
     if (S_ISSOCK(w.st.st_mode)) return Error(ENXIO, "");
   }
+  // A program some address space runs is not opened for writing (Linux's
+  // deny_write_access on exec).
+  if (w.exists && S_ISREG(w.st.st_mode) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) &&
+      !(flags & O_PATH) && t.kernel->executing().Busy(w.st.st_dev, w.st.st_ino)) {
+    return Error(ETXTBSY, "");
+  }
   vfs::OpenRequest req;
   req.flags = flags;
   {

@@ -492,6 +492,7 @@ Result<std::shared_ptr<MemoryManager>> MemoryManager::Fork(std::unique_ptr<platf
   child->mmap_base_ = mmap_base_;
   child->as_limit_ = as_limit_;
   child->image_ = image_;
+  child->exe_hold_ = exe_hold_;
   for (const auto& [start, v] : vmas_) {
     Vma c = v;
     if (!v.shared && (v.prot & PROT_WRITE)) {

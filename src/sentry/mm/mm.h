@@ -171,6 +171,12 @@ class MemoryManager {
     std::shared_lock<std::shared_mutex> l(mu_);
     return image_;
   }
+  // What keeps the program's file marked executing (kernel/executing_files.h)
+  // while this address space, or one forked from it, runs it.
+  void set_exe_hold(std::shared_ptr<void> hold) {
+    std::unique_lock<std::shared_mutex> l(mu_);
+    exe_hold_ = std::move(hold);
+  }
 
   // Sets the address-space-wide limit (RLIMIT_AS); 0 = none.
   void SetAddressLimit(uint64_t limit) { as_limit_ = limit; }
@@ -208,6 +214,7 @@ class MemoryManager {
   uint64_t mmap_base_ = platform::kMaxUserAddress;
   uint64_t as_limit_ = 0;
   ImageInfo image_;
+  std::shared_ptr<void> exe_hold_;
   SyscallPatchState syscall_patch_;
 };
 

@@ -6,12 +6,31 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <ctime>
 
 namespace stockade::sentry::vfs {
 
+// What a TmpFs's files hold, against its size= limit (0: none). Inodes keep
+// it, so a file that outlives its last name and the file system's other
+// users still gives its bytes back when it goes.
+struct TmpUsage {
+  std::atomic<uint64_t> used{0};
+  uint64_t limit = 0;
+};
+
 struct TmpInode {
+  ~TmpInode() {
+    if (usage) usage->used -= Footprint();
+  }
+  // The bytes it counts against the limit: its data, or more if reserved.
+  uint64_t Footprint() const { return std::max<uint64_t>(data.size(), allocated); }
+
+  std::shared_ptr<TmpUsage> usage;
   mode_t mode = 0;
   uid_t uid = 0;
   gid_t gid = 0;
@@ -49,13 +68,30 @@ uint8_t DirentType(mode_t m) {
   return 0;
 }
 
-// An open regular file or directory of a TmpFs.
-// truncate(2): blocks reserved beyond the new size are freed with the data.
-void TruncateLocked(TmpInode& n, uint64_t len) {
-  n.data.resize(len);
-  n.allocated = std::min(n.allocated, len);
-  n.mtime = n.ctime = Now();
+// Gives n `size` bytes of data and `allocated` reserved, if the file
+// system's size limit allows the growth (ENOSPC otherwise, changing nothing).
+Status ResizeLocked(TmpInode& n, uint64_t size, uint64_t allocated) {
+  uint64_t before = n.Footprint(), after = std::max(size, allocated);
+  if (n.usage && after > before) {
+    uint64_t used = n.usage->used.load();
+    if (n.usage->limit && after - before > n.usage->limit - std::min(used, n.usage->limit)) {
+      return Error(ENOSPC, "");
+    }
+  }
+  n.data.resize(size);
+  n.allocated = allocated;
+  if (n.usage) n.usage->used += after - before;  // wraps correctly when it shrinks
+  return Ok();
 }
+
+// truncate(2): blocks reserved beyond the new size are freed with the data.
+Status TruncateLocked(TmpInode& n, uint64_t len) {
+  TRY(ResizeLocked(n, len, std::min(n.allocated, len)));
+  n.mtime = n.ctime = Now();
+  return Ok();
+}
+
+// An open regular file or directory of a TmpFs.
 
 class TmpFile : public File, public mm::Mappable {
  public:
@@ -98,7 +134,7 @@ class TmpFile : public File, public mm::Mappable {
   Result<size_t> PWriteLocked(const void* buf, size_t len, uint64_t off) {
     if (len == 0) return size_t{0};  // an empty write changes nothing
     if (off + len < off || off + len > (1ull << 34)) return Error(EFBIG, "");
-    if (n_->data.size() < off + len) n_->data.resize(off + len);
+    if (n_->data.size() < off + len) TRY(ResizeLocked(*n_, off + len, n_->allocated));
     memcpy(n_->data.data() + off, buf, len);
     n_->mtime = n_->ctime = Now();
     return len;
@@ -134,8 +170,7 @@ class TmpFile : public File, public mm::Mappable {
   Status Truncate(uint64_t len) override {
     if (!S_ISREG(n_->mode)) return Error(EINVAL, "");
     std::lock_guard<std::mutex> l(fs_->mu());
-    TruncateLocked(*n_, len);
-    return Ok();
+    return TruncateLocked(*n_, len);
   }
   // The file holds every byte in memory: allocating is growing (or, with
   // KEEP_SIZE, only counted), and punching a hole zeroes the range in place.
@@ -144,11 +179,10 @@ class TmpFile : public File, public mm::Mappable {
     uint64_t end = off + len, size = n_->data.size();
     switch (mode) {
       case 0:
-        if (end > size) n_->data.resize(end);
+        if (end > size) TRY(ResizeLocked(*n_, end, n_->allocated));
         break;
       case FALLOC_FL_KEEP_SIZE:
-        n_->allocated = std::max(n_->allocated, end);
-        return Ok();
+        return ResizeLocked(*n_, size, std::max(n_->allocated, end));
       case FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE:
         if (off < size) std::fill(n_->data.begin() + off, n_->data.begin() + std::min(end, size), '\0');
         break;
@@ -261,13 +295,15 @@ std::shared_ptr<File> NewNullFile(int flags) { return std::make_shared<NullFile>
 std::shared_ptr<File> NewZeroFile(int flags, bool full) { return std::make_shared<ZeroFile>(flags, full); }
 std::shared_ptr<File> NewRandomFile(int flags) { return std::make_shared<RandomFile>(flags); }
 
-TmpFs::TmpFs(dev_t dev, mode_t root_mode, long magic) : dev_(dev), magic_(magic) {
+TmpFs::TmpFs(dev_t dev, mode_t root_mode, long magic)
+    : dev_(dev), magic_(magic), usage_(std::make_shared<TmpUsage>()) {
   root_ = NewInodeLocked(S_IFDIR | root_mode, 0, 0);
   root_->nlink = 2;
 }
 
 std::shared_ptr<TmpInode> TmpFs::NewInodeLocked(mode_t mode, uid_t uid, gid_t gid) {
   auto n = std::make_shared<TmpInode>();
+  n->usage = usage_;
   n->mode = mode;
   n->uid = uid;
   n->gid = gid;
@@ -575,8 +611,34 @@ Status TmpFs::Truncate(const std::string& path, uint64_t len) {
   ASSIGN_OR_RETURN(auto n, LookupLocked(path, true));
   if (S_ISDIR(n->mode)) return Error(EISDIR, "");
   if (!S_ISREG(n->mode)) return Error(EINVAL, "");
-  TruncateLocked(*n, len);
-  return Ok();
+  return TruncateLocked(*n, len);
+}
+
+void TmpFs::SetSizeLimit(uint64_t bytes) { usage_->limit = bytes; }
+
+uint64_t TmpfsSizeOption(const std::string& options) {
+  size_t start = 0;
+  while (start <= options.size()) {
+    size_t end = options.find(',', start);
+    if (end == std::string::npos) end = options.size();
+    std::string opt = options.substr(start, end - start);
+    start = end + 1;
+    if (opt.rfind("size=", 0) != 0) continue;
+    char* rest = nullptr;
+    uint64_t v = strtoull(opt.c_str() + 5, &rest, 10);
+    switch (rest && *rest ? (*rest | 0x20) : 0) {
+      case 0: return v;
+      case 'k': return v << 10;
+      case 'm': return v << 20;
+      case 'g': return v << 30;
+      case '%': {
+        uint64_t ram = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+        return ram / 100 * std::min<uint64_t>(v, 100);
+      }
+      default: return 0;
+    }
+  }
+  return 0;
 }
 
 Result<struct statfs> TmpFs::StatFs() {
@@ -586,6 +648,10 @@ Result<struct statfs> TmpFs::StatFs() {
   s.f_frsize = 4096;
   s.f_namelen = 255;
   s.f_blocks = s.f_bfree = s.f_bavail = 1 << 20;
+  if (usage_->limit) {
+    s.f_blocks = usage_->limit / 4096;
+    s.f_bfree = s.f_bavail = (usage_->limit - std::min(usage_->used.load(), usage_->limit)) / 4096;
+  }
   s.f_files = s.f_ffree = 1 << 20;
   return s;
 }

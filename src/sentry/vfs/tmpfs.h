@@ -15,6 +15,7 @@
 namespace stockade::sentry::vfs {
 
 struct TmpInode;
+struct TmpUsage;
 using DeviceOpener = std::function<Result<std::shared_ptr<File>>(int flags)>;
 
 class TmpFs : public Filesystem, public std::enable_shared_from_this<TmpFs> {
@@ -45,6 +46,10 @@ class TmpFs : public Filesystem, public std::enable_shared_from_this<TmpFs> {
   Result<std::vector<std::string>> ListXattr(const std::string& path) override;
   Status RemoveXattr(const std::string& path, const std::string& name) override;
 
+  // Caps the bytes its files hold, as size= does (0: no limit): writes past
+  // it fail with ENOSPC, and statfs reports it.
+  void SetSizeLimit(uint64_t bytes);
+
   // A character device node whose opens are served by `open`.
   Status AddDevice(const std::string& path, mode_t mode, dev_t rdev, DeviceOpener open);
 
@@ -61,8 +66,13 @@ class TmpFs : public Filesystem, public std::enable_shared_from_this<TmpFs> {
   dev_t dev_;
   long magic_;
   uint64_t next_ino_ = 1;
+  std::shared_ptr<TmpUsage> usage_;
   std::shared_ptr<TmpInode> root_;
 };
+
+// The bytes a tmpfs mount's "size=N[k|m|g|%]" option (among comma-separated
+// options) asks for; 0 when there is none.
+uint64_t TmpfsSizeOption(const std::string& options);
 
 // The devices of /dev that need no host access.
 std::shared_ptr<File> NewNullFile(int flags);

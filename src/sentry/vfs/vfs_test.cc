@@ -61,6 +61,44 @@ TEST(MountTable, LongestPrefixWins) {
   EXPECT_TRUE(t.IsMountPoint("/tmp"));
 }
 
+TEST(TmpFs, SizeLimitRefusesGrowthAndGivesBytesBackWithTheFile) {
+  EXPECT_EQ(TmpfsSizeOption("mode=1777,size=64k"), 64u << 10);
+  EXPECT_EQ(TmpfsSizeOption("size=2M,nosuid"), 2u << 20);
+  EXPECT_EQ(TmpfsSizeOption("size=8192"), 8192u);
+  EXPECT_EQ(TmpfsSizeOption("nosuid,nodev"), 0u);
+  auto fs = std::make_shared<TmpFs>(4);
+  fs->SetSizeLimit(8192);
+  TestWaiter w;
+  OpenRequest req;
+  req.flags = O_CREAT | O_RDWR;
+  req.mode = 0644;
+  std::string page(4096, 'x');
+  {
+    auto f = fs->Open("/a", req);
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE((*f)->Write(w, page.data(), page.size()).ok());
+    ASSERT_TRUE((*f)->Write(w, page.data(), page.size()).ok());
+    auto full = (*f)->Write(w, "y", 1);
+    ASSERT_FALSE(full.ok());
+    EXPECT_EQ(full.error().code(), ENOSPC);
+    EXPECT_EQ(fs->StatFs()->f_bfree, 0u);
+    EXPECT_EQ((*f)->Allocate(0, 0, 16384).error().code(), ENOSPC);
+    ASSERT_TRUE(fs->Unlink("/a").ok());
+    // Still open: its bytes still count.
+    auto g = fs->Open("/b", req);
+    ASSERT_TRUE(g.ok());
+    EXPECT_EQ((*g)->Write(w, "y", 1).error().code(), ENOSPC);
+  }
+  // Closed and unlinked: they are back.
+  auto g = fs->Open("/b", req);
+  ASSERT_TRUE(g.ok());
+  ASSERT_TRUE((*g)->Write(w, page.data(), page.size()).ok());
+  EXPECT_EQ(fs->StatFs()->f_blocks, 2u);
+  EXPECT_EQ(fs->StatFs()->f_bfree, 1u);
+  ASSERT_TRUE((*g)->Truncate(0).ok());
+  EXPECT_EQ(fs->StatFs()->f_bfree, 2u);
+}
+
 TEST(TmpFs, CreateWriteReadRenameUnlink) {
   auto fs = std::make_shared<TmpFs>(3);
   TestWaiter w;

@@ -1945,15 +1945,18 @@ int64_t Mount(Task& t, const SyscallArgs& a) {
   if (type != "tmpfs") return -ENODEV;
   if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
   mode_t mode = 01777;
+  uint64_t size = 0;
   if (a[4]) {
-    // "mode=NNNN" among the comma-separated options; size and the rest are accepted.
+    // "mode=NNNN" and "size=N[kmg%]" among the comma-separated options; the rest are accepted.
     auto data = t.memory().CopyInString(a[4], 4096);
     if (!data.ok()) return -EFAULT;
     size_t p = data->find("mode=");
     if (p != std::string::npos) mode = static_cast<mode_t>(strtoul(data->c_str() + p + 5, nullptr, 8)) & 07777;
+    size = vfs::TmpfsSizeOption(*data);
   }
   static std::atomic<unsigned> next_minor{100};
   auto fs = std::make_shared<vfs::TmpFs>(makedev(0, next_minor++), mode);
+  fs->SetSizeLimit(size);
   t.kernel->mounts().Add(r.abs, fs);
   return 0;
 }
