@@ -11,6 +11,42 @@ namespace stockade::sentry::kernel {
 static_assert(sizeof(struct bpf_insn) == sizeof(struct sock_filter), "libpcap's instruction is sock_filter");
 static_assert(sizeof(struct seccomp_data) % 4 == 0, "seccomp_data is a whole number of words");
 
+namespace {
+
+// Linux's seccomp_check_filter: the instructions a seccomp program may use,
+// and loads of aligned words inside seccomp_data only (no packet loads).
+bool SeccompAllows(const struct sock_filter& f) {
+  switch (f.code) {
+    case BPF_LD | BPF_W | BPF_ABS:
+      return f.k < sizeof(struct seccomp_data) && (f.k & 3) == 0;
+    case BPF_LD | BPF_W | BPF_LEN:
+    case BPF_LDX | BPF_W | BPF_LEN:
+    case BPF_RET | BPF_K:
+    case BPF_RET | BPF_A:
+    case BPF_LD | BPF_IMM:
+    case BPF_LDX | BPF_IMM:
+    case BPF_MISC | BPF_TAX:
+    case BPF_MISC | BPF_TXA:
+    case BPF_LD | BPF_MEM:
+    case BPF_LDX | BPF_MEM:
+    case BPF_ST:
+    case BPF_STX:
+    case BPF_JMP | BPF_JA:
+    case BPF_ALU | BPF_NEG:
+      return true;
+  }
+  switch (f.code & ~BPF_X) {
+    case BPF_ALU | BPF_ADD: case BPF_ALU | BPF_SUB: case BPF_ALU | BPF_MUL: case BPF_ALU | BPF_DIV:
+    case BPF_ALU | BPF_AND: case BPF_ALU | BPF_OR: case BPF_ALU | BPF_XOR: case BPF_ALU | BPF_LSH:
+    case BPF_ALU | BPF_RSH: case BPF_JMP | BPF_JEQ: case BPF_JMP | BPF_JGE: case BPF_JMP | BPF_JGT:
+    case BPF_JMP | BPF_JSET:
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const SeccompProgram>> SeccompProgram::New(const std::string& bpf) {
   size_t n = bpf.size() / sizeof(struct sock_filter);
   if (n == 0 || n > BPF_MAXINSNS || bpf.size() % sizeof(struct sock_filter)) {
@@ -21,6 +57,9 @@ Result<std::shared_ptr<const SeccompProgram>> SeccompProgram::New(const std::str
   memcpy(p->insns_.data(), bpf.data(), bpf.size());
   if (!bpf_validate(reinterpret_cast<const struct bpf_insn*>(p->insns_.data()), static_cast<int>(n))) {
     return Error(EINVAL, "seccomp program is not valid classic BPF");
+  }
+  for (const auto& f : p->insns_) {
+    if (!SeccompAllows(f)) return Error(EINVAL, "seccomp program uses an instruction seccomp does not allow");
   }
   return std::shared_ptr<const SeccompProgram>(std::move(p));
 }

@@ -10,6 +10,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
 namespace stockade::sentry::kernel {
 namespace {
 
@@ -89,6 +95,25 @@ TEST(SeccompProgram, RejectsWhatIsNotAProgram) {
   // A jump past the end.
   struct sock_filter bad[] = {BPF_JUMP(BPF_JMP | BPF_JA, 5, 0, 0), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
   EXPECT_FALSE(SeccompProgram::New(std::string(reinterpret_cast<char*>(bad), sizeof bad)).ok());
+}
+
+// The fuzz target's corpus (seccomp_program_fuzz.cc: seccomp_data, then the program), replayed:
+// each "bad_" input is refused, each other is a program that runs to the same verdict twice.
+TEST(SeccompProgram, FuzzCorpusReplays) {
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SECCOMP_FUZZ_CORPUS_DIR)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    struct seccomp_data d;
+    ASSERT_GE(bytes.size(), sizeof d) << entry.path();
+    memcpy(&d, bytes.data(), sizeof d);
+    auto p = SeccompProgram::New(bytes.substr(sizeof d));
+    bool bad = entry.path().filename().string().rfind("bad_", 0) == 0;
+    EXPECT_EQ(p.ok(), !bad) << entry.path();
+    if (p.ok()) EXPECT_EQ((*p)->Run(d), (*p)->Run(d));
+    seen++;
+  }
+  EXPECT_GE(seen, 5);
 }
 
 }  // namespace
