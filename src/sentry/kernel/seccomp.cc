@@ -5,6 +5,7 @@
 #include <pcap/bpf.h>
 
 #include <cstring>
+#include <vector>
 
 namespace stockade::sentry::kernel {
 
@@ -45,6 +46,41 @@ bool SeccompAllows(const struct sock_filter& f) {
   return false;
 }
 
+// Linux's check_load_and_stores: a scratch cell is loaded only where every
+// path to the load has stored it (else the result would be whatever the
+// interpreter's stack held). Classic BPF jumps only forward, so one pass in
+// order sees every path into an instruction before the instruction.
+bool ScratchStoredBeforeLoaded(const std::vector<struct sock_filter>& insns) {
+  constexpr uint16_t kAll = 0xffff;  // BPF_MEMWORDS == 16 cells
+  std::vector<uint16_t> into(insns.size() + 1, kAll);
+  uint16_t valid = 0;
+  for (size_t pc = 0; pc < insns.size(); pc++) {
+    const auto& f = insns[pc];
+    valid &= into[pc];
+    switch (f.code) {
+      case BPF_ST:
+      case BPF_STX:
+        valid |= static_cast<uint16_t>(1u << (f.k & 15));
+        break;
+      case BPF_LD | BPF_MEM:
+      case BPF_LDX | BPF_MEM:
+        if (!(valid & (1u << (f.k & 15)))) return false;
+        break;
+      case BPF_JMP | BPF_JA:
+        into[pc + 1 + f.k] &= valid;  // bpf_validate keeps targets inside
+        valid = kAll;
+        break;
+      default:
+        if (BPF_CLASS(f.code) == BPF_JMP) {
+          into[pc + 1 + f.jt] &= valid;
+          into[pc + 1 + f.jf] &= valid;
+          valid = kAll;
+        }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const SeccompProgram>> SeccompProgram::New(const std::string& bpf) {
@@ -58,9 +94,18 @@ Result<std::shared_ptr<const SeccompProgram>> SeccompProgram::New(const std::str
   if (!bpf_validate(reinterpret_cast<const struct bpf_insn*>(p->insns_.data()), static_cast<int>(n))) {
     return Error(EINVAL, "seccomp program is not valid classic BPF");
   }
-  for (const auto& f : p->insns_) {
+  for (size_t pc = 0; pc < n; pc++) {
+    const auto& f = p->insns_[pc];
     if (!SeccompAllows(f)) return Error(EINVAL, "seccomp program uses an instruction seccomp does not allow");
+    // Jumps land inside the program, as Linux's bpf_check_classic requires
+    // (libpcap's validator lets pc + 1 + k wrap around for BPF_JA).
+    size_t room = n - pc - 1;
+    if (f.code == (BPF_JMP | BPF_JA) && f.k >= room) return Error(EINVAL, "seccomp program jumps out of itself");
+    if (BPF_CLASS(f.code) == BPF_JMP && f.code != (BPF_JMP | BPF_JA) && (f.jt >= room || f.jf >= room)) {
+      return Error(EINVAL, "seccomp program jumps out of itself");
+    }
   }
+  if (!ScratchStoredBeforeLoaded(p->insns_)) return Error(EINVAL, "seccomp program loads scratch memory it never stored");
   return std::shared_ptr<const SeccompProgram>(std::move(p));
 }
 
