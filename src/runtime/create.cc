@@ -120,6 +120,8 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
   s.systemd_cgroup = g.systemd_cgroup;
   std::optional<std::string> join = SandboxToJoin(spec.annotations);
   s.sandbox_id = join.value_or(o.id);
+  s.creator_pid = getpid();
+  s.creator_start = ProcessStartTime(s.creator_pid).value_or(0);
   // No save yet: a directory without a state file already reads as a dead create.
 
   // The cgroup first, so that the container's processes are born into it.
@@ -130,8 +132,10 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
     (void)cg.KillAll(SIGKILL);
     (void)cg.Destroy();
   });
-  TRY(cg.Apply(ResourcesToApply(spec)));
+  // Recorded at once: if this CLI dies from here on, `delete --force` finds the cgroup.
   s.cgroup = cg.ToJson();
+  TRY(c.Save());
+  TRY(cg.Apply(ResourcesToApply(spec)));
 
   Created out;
   // A terminal container gets its terminal from inside the sandbox, after FinishCreate.

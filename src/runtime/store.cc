@@ -31,7 +31,8 @@ nlohmann::json ToJson(const ContainerState& s) {
           {"created", s.created}, {"owner", s.owner}, {"platform", s.platform},
           {"sandboxId", s.sandbox_id}, {"sandboxPid", s.sandbox_pid},
           {"sandboxStart", s.sandbox_start}, {"initPid", s.init_pid},
-          {"initStart", s.init_start}, {"waiterPid", s.waiter_pid}, {"cgroup", s.cgroup},
+          {"initStart", s.init_start}, {"waiterPid", s.waiter_pid}, {"creatorPid", s.creator_pid},
+          {"creatorStart", s.creator_start}, {"cgroup", s.cgroup},
           {"annotations", s.annotations}, {"spec", s.spec}, {"systemdCgroup", s.systemd_cgroup}};
 }
 
@@ -51,6 +52,8 @@ Result<ContainerState> StateFromJson(const nlohmann::json& j) {
     s.init_pid = j.value("initPid", 0);
     s.init_start = j.value("initStart", uint64_t{0});
     s.waiter_pid = j.value("waiterPid", 0);
+    s.creator_pid = j.value("creatorPid", 0);
+    s.creator_start = j.value("creatorStart", uint64_t{0});
     s.cgroup = j.value("cgroup", nlohmann::json());
     s.annotations = j.value("annotations", std::map<std::string, std::string>{});
     s.spec = j.value("spec", nlohmann::json::object());
@@ -148,8 +151,10 @@ std::vector<std::string> Store::List() const {
 std::string EffectiveStatus(const ContainerState& s) {
   if (s.status == kStopped) return kStopped;
   if (s.status == kCreating) {
-    // A create still in progress holds the lock; a dead one left its sandbox gone.
+    // A create still in progress holds the lock; a dead one left its sandbox gone, or died
+    // (its CLI) before there was one.
     if (s.sandbox_pid != 0 && !ProcessAlive(s.sandbox_pid, s.sandbox_start)) return kStopped;
+    if (s.sandbox_pid == 0 && s.creator_pid != 0 && !ProcessAlive(s.creator_pid, s.creator_start)) return kStopped;
     return kCreating;
   }
   if (s.sandbox_pid != 0 && !ProcessAlive(s.sandbox_pid, s.sandbox_start)) return kStopped;

@@ -40,6 +40,8 @@ struct ContainerState {
   pid_t init_pid = 0;            // the container's init on the host
   uint64_t init_start = 0;
   pid_t waiter_pid = 0;          // subcontainers: the process the pid file names
+  pid_t creator_pid = 0;         // the CLI making it, while it is being created
+  uint64_t creator_start = 0;
   nlohmann::json cgroup;         // cgroup::Cgroup::ToJson() or null
   std::map<std::string, std::string> annotations;
   nlohmann::json spec;           // config.json at create, for hooks and delete

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Many containers at once: create, start and delete 20 containers in parallel, and run 20
-# short-lived ones in parallel with distinct exit codes. Afterwards nothing may be left:
-# no state dirs, processes, mounts or cgroups. Catches races in the state store's locking
-# and in cleanup.
+# short-lived ones in parallel with distinct exit codes; then the load case, 50 containers
+# at once for 5 rounds (create, start, exec, delete), with the host's processes, file
+# handles, mounts and memory flat across rounds. Afterwards nothing may be left: no state
+# dirs, processes, mounts or cgroups. Catches races in the state store's locking and in
+# cleanup, and leaks.
 #
 #   STOCKADE=/usr/sbin/runc bash tests/e2e/cli_parallel.sh
 # Commands for the container are single-quoted on purpose: they expand inside it.
@@ -89,7 +91,47 @@ case_run_exit_codes() {
   assert_no_leftovers $(ids_of r)
 }
 
+# What the host holds: processes, allocated file handles, our mounts, available memory (KiB).
+host_counters() {
+  local procs
+  procs=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)
+  echo "$procs $(cut -f1 /proc/sys/fs/file-nr) $(wc -l </proc/self/mountinfo) $(awk '/^MemAvailable/ {print $2}' /proc/meminfo)"
+}
+
+# Load: E2E_LOAD_N (50) containers created, started, exec'd into and deleted at once,
+# E2E_LOAD_ROUNDS (5) rounds in a row. Nothing is left after any round, and what the host
+# holds stays flat from the first round on.
+case_load_rounds_stay_flat() {
+  local N=${E2E_LOAD_N:-50} rounds=${E2E_LOAD_ROUNDS:-5} r i base=()
+  local procs files mounts avail
+  for ((i = 1; i <= N; i++)); do mkbundle "$(cid p$i)" sleep 1000 >/dev/null; done
+  for ((r = 1; r <= rounds; r++)); do
+    local t0=$SECONDS
+    in_parallel create do_create
+    expect_all create 0
+    in_parallel start do_start
+    expect_all start 0
+    in_parallel exec do_exec
+    expect_all exec 0
+    in_parallel delete do_delete
+    expect_all delete 0
+    # shellcheck disable=SC2046
+    assert_no_leftovers $(ids_of p)
+    read -r procs files mounts avail < <(host_counters)
+    log "  round $r ($((SECONDS - t0))s): $procs processes, $files file handles, $mounts mounts, $((avail / 1024)) MiB available"
+    if ((r == 1)); then
+      base=("$procs" "$files" "$mounts" "$avail")
+      continue
+    fi
+    ((procs <= base[0] + 10)) || fail "processes grew from ${base[0]} to $procs by round $r"
+    ((files <= base[1] + 500)) || fail "file handles grew from ${base[1]} to $files by round $r"
+    ((mounts <= base[2])) || fail "mounts grew from ${base[2]} to $mounts by round $r"
+    ((avail >= base[3] - 300 * 1024)) || fail "available memory fell from $((base[3] / 1024)) to $((avail / 1024)) MiB by round $r"
+  done
+}
+
 run_case create_start_delete case_create_start_delete
 run_case run_exit_codes case_run_exit_codes
+run_case load_rounds_stay_flat case_load_rounds_stay_flat
 [[ -z $(ls -A "$ROOT") ]] || { log "left in --root: $(ls -A "$ROOT")"; exit 1; }
 finish
