@@ -16,7 +16,7 @@ const std::map<std::string, std::string>& PartialNotes() {
   static const std::map<std::string, std::string> notes = {
       {"clone", "no new namespaces inside the sandbox (EPERM); CLONE_PIDFD unsupported"},
       {"fcntl", "record locks are enforced among the sandbox's processes only; leases, notifications and seals EINVAL"},
-      {"mount", "tmpfs and propagation changes only; bind, move and remount EINVAL, other types ENODEV"},
+      {"mount", "tmpfs (with `mode=` and `size=`) and propagation changes only; bind, move and remount EINVAL, other types ENODEV"},
       {"umount2", "no busy check: a mount in use is detached as with MNT_DETACH"},
       {"flock", "enforced among the sandbox's own processes (not against locks taken on the host)"},
       {"mmap", "MAP_HUGETLB is EINVAL; MAP_SHARED file pages reach the file on msync/munmap (read/write see them at once)"},
