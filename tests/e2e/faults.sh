@@ -10,23 +10,12 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 is_stockade || skip "the fault cases name Stockade's own processes"
 
-# sandbox_of ID: the pid of the container's sandbox process (`stockade boot`).
-sandbox_of() {
+# helper_of ID ROLE: the pid of the container's `stockade ROLE` process (boot: its sandbox;
+# gofer: its gofer, on the Sentry platforms).
+helper_of() {
   local p
   for p in $(find_procs "$1"); do
-    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q '^[^ ]*stockade boot '; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
-# gofer_of ID: the pid of its gofer (Sentry platforms).
-gofer_of() {
-  local p
-  for p in $(find_procs "$1"); do
-    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q '^[^ ]*stockade gofer '; then
+    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "^[^ ]*stockade $2 "; then
       echo "$p"
       return 0
     fi
@@ -65,7 +54,7 @@ case_sandbox_killed_after_create() {
   id=$(cid sbx-create)
   capture rt create -b "$(mkbundle "$id" sleep 1000)" "$id"
   assert_rc 0 "create"
-  kill -KILL "$(sandbox_of "$id")"
+  kill -KILL "$(helper_of "$id" boot)"
   wait_until 10 status_is "$id" stopped || fail "state is $(status_of "$id") after the sandbox died"
   gone_after_force_delete "$id"
 }
@@ -74,7 +63,7 @@ case_sandbox_killed_while_running() {
   local id
   id=$(cid sbx-run)
   run_detached "$id" sleep 1000
-  kill -KILL "$(sandbox_of "$id")"
+  kill -KILL "$(helper_of "$id" boot)"
   wait_until 10 status_is "$id" stopped || fail "state is $(status_of "$id") after the sandbox died"
   # Plain delete works on a stopped container.
   capture rt delete "$id"
@@ -86,7 +75,7 @@ case_gofer_killed_while_running() {
   local id
   id=$(cid gofer)
   run_detached "$id" sh -c 'while :; do cat /etc/passwd >/dev/null; sleep 0.1; done'
-  kill -KILL "$(gofer_of "$id")"
+  kill -KILL "$(helper_of "$id" gofer)"
   sleep 0.5
   state_tells_truth "$id"
   gone_after_force_delete "$id"

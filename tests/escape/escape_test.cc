@@ -44,6 +44,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../syscalls/test_util.h"
+
 namespace {
 
 std::string Platform() {
@@ -373,23 +375,8 @@ TEST(Escape, TiocstiCannotTypeIntoTheHost) {
 
 TEST(Escape, ForksStopAtThePidsLimit) {
   // run_escape.sh sets pids.limit = 64: the container cannot take the host's PIDs.
-  std::vector<pid_t> kids;
   int err = 0;
-  for (int i = 0; i < 200; i++) {
-    pid_t p = fork();
-    if (p == 0) {
-      pause();
-      _exit(0);
-    }
-    if (p < 0) {
-      err = errno;
-      break;
-    }
-    kids.push_back(p);
-  }
-  for (pid_t p : kids) kill(p, SIGKILL);
-  for (pid_t p : kids) waitpid(p, nullptr, 0);
-  EXPECT_LT(kids.size(), 200u) << "200 processes: no pids limit held";
+  EXPECT_LT(conformance::ForkUntilRefused(200, &err), 200u) << "200 processes: no pids limit held";
   EXPECT_EQ(err, EAGAIN);
 }
 

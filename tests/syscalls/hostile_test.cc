@@ -128,24 +128,10 @@ TEST(Hostile, ForkBombStopsAtRlimitNproc) {
     CHILD_CHECK(setrlimit(RLIMIT_NPROC, &rl) == 0);
     CHILD_CHECK(setgid(65534) == 0);
     CHILD_CHECK(setuid(65534) == 0);
-    std::vector<pid_t> kids;
     int failed_errno = 0;
-    for (int i = 0; i < 200; i++) {
-      pid_t p = fork();
-      if (p == 0) {
-        pause();
-        _exit(0);
-      }
-      if (p < 0) {
-        failed_errno = errno;
-        break;
-      }
-      kids.push_back(p);
-    }
-    for (pid_t k : kids) kill(k, SIGKILL);
-    for (pid_t k : kids) waitpid(k, nullptr, 0);
+    size_t made = ForkUntilRefused(200, &failed_errno);
     CHILD_CHECK(failed_errno == EAGAIN);
-    CHILD_CHECK(kids.size() < 200);
+    CHILD_CHECK(made < 200);
     return 0;
   });
   EXPECT_EQ(status, 0);

@@ -617,4 +617,26 @@ struct LinuxDirent64 {
   char d_name[];
 };
 
+// Forks children that only wait, until fork fails or `max` exist, then kills and reaps
+// them all. Returns how many there were; *err is fork's errno (0 if it never failed).
+inline size_t ForkUntilRefused(int max, int* err) {
+  std::vector<pid_t> kids;
+  *err = 0;
+  for (int i = 0; i < max; i++) {
+    pid_t p = fork();
+    if (p == 0) {
+      pause();
+      _exit(0);
+    }
+    if (p < 0) {
+      *err = errno;
+      break;
+    }
+    kids.push_back(p);
+  }
+  for (pid_t k : kids) kill(k, SIGKILL);
+  for (pid_t k : kids) waitpid(k, nullptr, 0);
+  return kids.size();
+}
+
 }  // namespace conformance
