@@ -126,15 +126,19 @@ Result<Created> Create(const Globals& g, const CreateOptions& o) {
 
   // The cgroup first, so that the container's processes are born into it.
   std::string cgroups_path = spec.linux ? spec.linux->cgroups_path : "";
-  ASSIGN_OR_RETURN(cgroup::Cgroup cg, cgroup::Cgroup::Create(cgroups_path, g.systemd_cgroup, o.id));
+  // Recorded before any directory is made: if this CLI dies from here on, the state names
+  // the cgroup (and the CLI, now gone), so the container reads as stopped and `delete
+  // --force` removes it.
+  ASSIGN_OR_RETURN(cgroup::Cgroup cg,
+                   cgroup::Cgroup::Create(cgroups_path, g.systemd_cgroup, o.id, [&](const cgroup::Cgroup& planned) {
+                     s.cgroup = planned.ToJson();
+                     return c.Save();
+                   }));
   // Captured by value: undo runs after this scope's locals are gone.
   undo.Add([cg]() mutable {
     (void)cg.KillAll(SIGKILL);
     (void)cg.Destroy();
   });
-  // Recorded at once: if this CLI dies from here on, `delete --force` finds the cgroup.
-  s.cgroup = cg.ToJson();
-  TRY(c.Save());
   TRY(cg.Apply(ResourcesToApply(spec)));
 
   Created out;

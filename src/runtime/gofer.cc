@@ -80,6 +80,9 @@ Result<Gofer> LaunchGofer(const oci::Spec& spec, const std::string& rootfs, cons
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Our copy of the write end goes first: if the CLI dies before releasing us, the read
+    // sees EOF and we leave (instead of holding its FDs, the container's lock among them).
+    close(go.second.get());
     char c;
     if (read(go.first.get(), &c, 1) != 1) _exit(125);
     int tmp[64];

@@ -134,6 +134,9 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (cfg.userns_nobody) {
       // As runsc: the sandbox is root in its own user namespace, which is nobody on the host.
+      // As for the gofer: without our copy of the write end, a CLI that dies before mapping
+      // us makes the read see EOF.
+      close(userns_mapped.second.get());
       char c = 0;
       if (read(userns_mapped.first.get(), &c, 1) != 1) _exit(125);
       if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) _exit(125);

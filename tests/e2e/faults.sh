@@ -85,7 +85,7 @@ case_cli_killed_during_create() {
   # SIGKILL at staggered points of create: whatever step it reached, state answers cleanly
   # and delete --force removes all of it.
   local delay i=0 id
-  for delay in 0.005 0.01 0.02 0.03 0.05 0.08 0.12 0.2; do
+  for delay in 0.002 0.004 0.006 0.008 0.01 0.012 0.015 0.02 0.03 0.05 0.08 0.12 0.2; do
     i=$((i + 1))
     id=$(cid create-$i)
     local b

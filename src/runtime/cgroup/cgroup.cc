@@ -59,22 +59,22 @@ std::string Cgroup::Dir::Key() const {
 }
 
 Result<Cgroup> Cgroup::Create(const std::string& cgroups_path, bool systemd,
-                              const std::string& container_id) {
+                              const std::string& container_id, const PlannedFn& planned) {
   ASSIGN_OR_RETURN(CgroupPath path, ParseCgroupsPath(cgroups_path, systemd, container_id));
   ASSIGN_OR_RETURN(Layout layout, DetectLayout());
   std::map<std::string, std::string> own;
   if (path.relative) {
     ASSIGN_OR_RETURN(own, ReadOwnCgroups());
   }
-  return CreateIn(layout, own, path);
+  return CreateIn(layout, own, path, planned);
 }
 
 Result<Cgroup> Cgroup::CreateIn(const Layout& layout, const std::map<std::string, std::string>& own,
-                                const CgroupPath& path) {
+                                const CgroupPath& path, const PlannedFn& planned) {
   Cgroup cg;
   cg.mode_ = layout.mode;
   cg.path_ = path.path;
-  Cleanup undo;
+  std::vector<std::string> tops;
   for (const Hierarchy& h : layout.hierarchies) {
     std::string top = h.mountpoint;
     if (path.relative) {
@@ -84,16 +84,22 @@ Result<Cgroup> Cgroup::CreateIn(const Layout& layout, const std::map<std::string
     }
     Dir d{h.v2, h.controllers, h.mountpoint, JoinPath(top, path.path)};
     TRY(ValidateDir(d));
-    TRY(MkdirTracked(top, d.path, &undo));
-    if (!h.v2 && std::count(h.controllers.begin(), h.controllers.end(), "cpuset") != 0) {
-      TRY(v1::InheritCpuset(h.mountpoint, d.path));
-    }
-    // Only a real v2 host delegates controllers; hybrid's unified tree just tracks processes.
-    if (h.v2 && layout.mode == Mode::kV2) v2::EnableControllers(h.mountpoint, d.path);
     cg.dirs_.push_back(std::move(d));
+    tops.push_back(top);
   }
   if (cg.dirs_.empty())
     return Error(ENOENT, "no cgroup hierarchy to create \"" + path.path + "\" in");
+  if (planned) TRY(planned(cg));
+  Cleanup undo;
+  for (size_t i = 0; i < cg.dirs_.size(); i++) {
+    const Dir& d = cg.dirs_[i];
+    TRY(MkdirTracked(tops[i], d.path, &undo));
+    if (!d.v2 && std::count(d.controllers.begin(), d.controllers.end(), "cpuset") != 0) {
+      TRY(v1::InheritCpuset(d.mountpoint, d.path));
+    }
+    // Only a real v2 host delegates controllers; hybrid's unified tree just tracks processes.
+    if (d.v2 && layout.mode == Mode::kV2) v2::EnableControllers(d.mountpoint, d.path);
+  }
   undo.Cancel();
   return cg;
 }

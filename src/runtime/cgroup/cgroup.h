@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -45,14 +46,17 @@ class Cgroup {
   // controllers plus name=systemd, and the unified one on hybrid hosts (process tracking) or v2
   // hosts (where the parents' cgroup.subtree_control get every available controller). An
   // existing directory is joined, not an error. On failure, directories created so far are
-  // removed.
+  // removed. `planned`, if given, sees the cgroup once its directories are known and before
+  // any is made (to record them where a dead caller's clean-up finds them); its error stops
+  // the creation.
+  using PlannedFn = std::function<Status(const Cgroup&)>;
   static Result<Cgroup> Create(const std::string& cgroups_path, bool systemd,
-                               const std::string& container_id);
+                               const std::string& container_id, const PlannedFn& planned = nullptr);
   // Create with the layout and our own cgroups (a ParseProcCgroup map, only consulted for
   // relative paths) supplied by the caller.
   static Result<Cgroup> CreateIn(const Layout& layout,
                                  const std::map<std::string, std::string>& own,
-                                 const CgroupPath& path);
+                                 const CgroupPath& path, const PlannedFn& planned = nullptr);
 
   // Round trip through the container state. Load validates the shape and that every directory
   // is a clean absolute path strictly below its mountpoint.
