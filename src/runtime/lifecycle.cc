@@ -69,8 +69,18 @@ Status Start(const Globals& g, const std::string& id) {
     return Error::Msg("cannot start an already running container");
   }
   oci::Spec spec = SavedSpec(s);
-  TRY(CallSandbox(g.root, s, s.IsRoot() ? boot_api::kStartRoot : boot_api::kStartSubcontainer,
-                  {{"CID", id}, {"State", OciState(s, kCreated)}}));
+  auto started = CallSandbox(g.root, s, s.IsRoot() ? boot_api::kStartRoot : boot_api::kStartSubcontainer,
+                             {{"CID", id}, {"State", OciState(s, kCreated)}});
+  if (!started.ok()) {
+    // A start whose CLI died after the sandbox had started the container left "created"
+    // in the state: the sandbox knows better. Record the truth, and refuse as runc does.
+    if (started.error().ToString().find(", not created") != std::string::npos) {
+      s.status = kRunning;
+      TRY(c.Save());
+      return Error::Msg("cannot start an already running container");
+    }
+    return started.error();
+  }
   s.status = kRunning;
   TRY(c.Save());
   auto hooks_st = hooks::RunHooks("poststart", spec.hooks.poststart, OciState(s, kRunning).dump());

@@ -91,10 +91,11 @@ case_run_exit_codes() {
   assert_no_leftovers $(ids_of r)
 }
 
-# What the host holds: processes, allocated file handles, our mounts, available memory (KiB).
+# What the host holds: user-space processes (kernel threads, children of kthreadd, come and
+# go with load), allocated file handles, our mounts, available memory (KiB).
 host_counters() {
   local procs
-  procs=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)
+  procs=$(ps -e -o ppid= -o pid= | awk '$1 != 2 && $2 != 2' | wc -l)
   echo "$procs $(cut -f1 /proc/sys/fs/file-nr) $(wc -l </proc/self/mountinfo) $(awk '/^MemAvailable/ {print $2}' /proc/meminfo)"
 }
 
