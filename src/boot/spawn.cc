@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "base/io.h"
+#include "base/user_namespace.h"
 
 namespace stockade::boot {
 namespace {
@@ -170,9 +171,7 @@ Result<Spawned> Spawn(SpawnRequest& req) {
     waitpid(child, nullptr, 0);
   };
   if (req.new_namespaces & CLONE_NEWUSER) {
-    std::string proc = "/proc/" + std::to_string(child);
-    Status st = WriteExisting(proc + "/uid_map", MapText(req.uid_mappings));
-    if (st.ok()) st = WriteExisting(proc + "/gid_map", MapText(req.gid_mappings));
+    Status st = WriteIdMaps(child, MapText(req.uid_mappings), MapText(req.gid_mappings), /*deny_setgroups=*/false);
     if (!st.ok()) {
       kill_child();
       return st.error().Wrap("writing user namespace mappings");

@@ -1,8 +1,8 @@
 // `stockade gofer`: one per container, started by the CLI next to the
 // sandbox. It opens each root it serves, then confines itself (its own mount
-// namespace, a chroot into the rootfs, a few file capabilities, no new
-// privileges, the seccomp allowlist) before it reads the Sentry's first
-// request, and serves until the Sentry closes every socket.
+// namespace, a chroot into the rootfs, nobody in its own user namespace, a few
+// file capabilities there, no new privileges, the seccomp allowlist) before it
+// reads the Sentry's first request, and serves until the Sentry closes every socket.
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>

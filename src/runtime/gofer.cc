@@ -1,6 +1,7 @@
 #include "runtime/gofer.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 
 #include "base/io.h"
 #include "base/log.h"
+#include "base/user_namespace.h"
 #include "gofer/config.h"
 #include "runtime/sandbox.h"
 
@@ -72,7 +74,20 @@ Result<Gofer> LaunchGofer(const oci::Spec& spec, const std::string& rootfs, cons
   int log_fd = log::MainFd();
   std::string exe = exe_path.empty() ? SelfExe() : exe_path;
   ASSIGN_OR_RETURN(auto go, MakePipe(O_CLOEXEC));
-  pid_t pid = fork();
+  // The gofer is born in a user namespace of its own that maps every ID we have onto
+  // itself: its file capabilities then reach every file's owner, as before, but none of
+  // the initial namespace's privileges, and it serves as nobody (gofer/confine.h).
+  // Without the right to write such maps (rootless without CAP_SETUID), it runs as we do.
+  std::string uid_map, gid_map;
+  const bool own_userns = CanSetIds();
+  if (own_userns) {
+    ASSIGN_OR_RETURN(uid_map, IdentityMapOfOurs("uid"));
+    ASSIGN_OR_RETURN(gid_map, IdentityMapOfOurs("gid"));
+  }
+  // fork cannot make a user namespace; the child makes only async-signal-safe calls, so a raw
+  // clone with no new stack is as safe.
+  pid_t pid = own_userns ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, nullptr, nullptr, 0))
+                         : fork();
   if (pid < 0) return Error::FromErrno("starting the gofer");
   if (pid == 0) {
     // Child: only async-signal-safe calls from here to execve.
@@ -109,6 +124,12 @@ Result<Gofer> LaunchGofer(const oci::Spec& spec, const std::string& rootfs, cons
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
   };
+  if (own_userns) {
+    if (Status st = WriteIdMaps(pid, uid_map, gid_map, /*deny_setgroups=*/false); !st.ok()) {
+      kill_it();
+      return st.error().Wrap("mapping the gofer's user namespace");
+    }
+  }
   if (on_spawned) {
     if (Status st = on_spawned(pid); !st.ok()) {
       kill_it();

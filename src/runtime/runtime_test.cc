@@ -187,6 +187,11 @@ TEST_F(TempRoot, SentrySandboxRunsAsNobodyInAnEmptyChroot) {
   EXPECT_EQ(ProcField(gofer->pid, "Seccomp"), "\t2");
   EXPECT_EQ(ProcField(gofer->pid, "NoNewPrivs"), "\t1");
   EXPECT_EQ(ProcField(gofer->pid, "CapEff"), "\t000000000000001f");
+  EXPECT_EQ(ProcField(gofer->pid, "CapBnd"), "\t000000000000001f");
+  // Nobody, in a user namespace of its own: those capabilities are its namespace's.
+  EXPECT_EQ(ProcField(gofer->pid, "Uid"), "\t65534\t65534\t65534\t65534");
+  EXPECT_EQ(ProcField(gofer->pid, "Gid"), "\t65534\t65534\t65534\t65534");
+  EXPECT_NE(NsLink(gofer->pid, "user"), NsLink(getpid(), "user"));
   char groot[PATH_MAX] = {};
   ASSERT_GT(readlink(("/proc/" + std::to_string(gofer->pid) + "/root").c_str(), groot, sizeof groot - 1), 0);
   EXPECT_EQ(std::string(groot), rootfs);

@@ -16,6 +16,7 @@
 #include "base/io.h"
 #include "base/log.h"
 #include "base/proc.h"
+#include "base/user_namespace.h"
 
 namespace stockade::runtime {
 namespace {
@@ -171,12 +172,8 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
   };
   if (cfg.userns_nobody) {
     char c = 0;
-    std::string proc = "/proc/" + std::to_string(pid);
     const std::string map = "0 " + std::to_string(kNobody) + " 1\n";
-    Status st = WriteExisting(proc + "/setgroups", "deny");
-    if (st.ok()) st = WriteExisting(proc + "/uid_map", map);
-    if (st.ok()) st = WriteExisting(proc + "/gid_map", map);
-    if (!st.ok()) {
+    if (Status st = WriteIdMaps(pid, map, map, /*deny_setgroups=*/true); !st.ok()) {
       kill_it();
       return st.error().Wrap("mapping the sandbox's user namespace");
     }
