@@ -1,6 +1,7 @@
 // Isolation of the sandbox process itself on the Sentry platforms, per runsc's sandbox.go:
 // nobody in new user/mount/IPC/UTS/PID namespaces (made by the launcher, which writes the ID
-// maps), then here an empty, read-only chroot. On `native` the sandbox
+// maps), then here an empty, read-only chroot, no capabilities and no_new_privs (the
+// seccomp allowlist follows once the platform exists: sandbox_seccomp.h). On `native` the sandbox
 // supervises host-kernel containers and keeps what that needs, so it skips this.
 #pragma once
 

@@ -12,6 +12,7 @@
 #include "boot/native/capabilities.h"
 #include "boot/native/rlimits.h"
 #include "boot/native/seccomp.h"
+#include "boot/sandbox_seccomp.h"
 #include "platform/ptrace/ptrace_platform.h"
 #include "platform/systrap/systrap_platform.h"
 #include "sentry/fsimpl/proc/procfs.h"
@@ -156,6 +157,9 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
   } else {
     return Error(ENOTSUP, "platform \"" + cfg.platform + "\" is not available; use systrap, ptrace or native");
   }
+  // The platform's stub factory is forked: from here on the sandbox runs under its own
+  // allowlist, before the first byte from the gofer (the overlay's stat of "/") is read.
+  TRY(LoadSandboxAllowlist());
 
   sentry::kernel::KernelConfig kc;
   kc.platform = m->platform_.get();

@@ -3,7 +3,6 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <sched.h>
-#include <seccomp.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -11,6 +10,8 @@
 #include <unistd.h>
 
 #include <memory>
+
+#include "seccomp/allowlist.h"
 
 namespace stockade::gofer {
 namespace {
@@ -63,29 +64,11 @@ Status BecomeNobody() {
 }  // namespace
 
 Status LoadSeccompAllowlist() {
-  std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(seccomp_init(SCMP_ACT_KILL_PROCESS), seccomp_release);
-  if (!ctx) return Error::Msg("seccomp_init failed");
-  auto add = [&](const char* name, uint32_t action, unsigned argc, const scmp_arg_cmp* args) -> Status {
-    int nr = seccomp_syscall_resolve_name(name);
-    if (nr == __NR_SCMP_ERROR) return Error::Msg(std::string("seccomp: unknown system call ") + name);
-    int rc = seccomp_rule_add_array(ctx.get(), action, nr, argc, args);
-    if (rc != 0) return Error(-rc, std::string("seccomp: adding ") + name);
-    return Ok();
-  };
-#define ALLOW(name, reason) TRY(add(#name, SCMP_ACT_ALLOW, 0, nullptr));
-#define DENY_ENOSYS(name, reason) TRY(add(#name, SCMP_ACT_ERRNO(ENOSYS), 0, nullptr));
-#define ALLOW_CLONE_THREAD(reason)                                            \
-  {                                                                           \
-    scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD); \
-    TRY(add("clone", SCMP_ACT_ALLOW, 1, &a));                                 \
-  }
+  ASSIGN_OR_RETURN(auto allowlist, seccomp::SeccompAllowlist::Create(SCMP_ACT_KILL_PROCESS));
+#include "seccomp/allowlist_macros.h"
 #include "gofer/seccomp_allowlist.inc"
-#undef ALLOW
-#undef DENY_ENOSYS
-#undef ALLOW_CLONE_THREAD
-  int rc = seccomp_load(ctx.get());
-  if (rc != 0) return Error(-rc, "loading the gofer's seccomp filter");
-  return Ok();
+#include "seccomp/allowlist_macros_end.h"
+  return allowlist.Load(/*all_threads=*/false);
 }
 
 Status Confine(const std::string& rootfs) {

@@ -16,7 +16,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 is_stockade || skip "the Sentry platforms are Stockade's own"
-SENTRY_PLATFORM=${SENTRY_PLATFORM:-systrap}
 # One run sorts 50 MB through the bind mount; on a loaded machine under ptrace that takes a
 # while, so a run gets more than $RT_TIMEOUT.
 WORK_TIMEOUT=${WORK_TIMEOUT:-150}

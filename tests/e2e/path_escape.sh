@@ -22,11 +22,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 is_stockade || skip "the Sentry platforms are Stockade's own"
-SENTRY_PLATFORM=${SENTRY_PLATFORM:-systrap}
-
-# srt ARGS...: the runtime on the Sentry platform (rt's flags name native).
-# shellcheck disable=SC2046 # platform_flags is meant to split
-srt() { timeout -k 5 "$RT_TIMEOUT" "$STOCKADE" $(platform_flags "$SENTRY_PLATFORM") --root "$ROOT" "$@"; }
 
 # --- the host side: canaries, a private rootfs, a bind source --------------------------------
 
@@ -370,53 +365,6 @@ PY
 
 # --- 2. the sandbox holds no host directory FD -----------------------------------------------
 
-# sandbox_pids ID: the sandbox (boot) process of container ID, then every descendant of it
-# (the stub factory and the stubs that run the application), one "PID ROLE" a line.
-sandbox_pids() {
-  "$PYTHON" - "$1" "$(state_field "$1" pid)" <<'PY'
-import os, sys
-cid, state_pid = sys.argv[1], int(sys.argv[2] or 0)
-procs = {}
-for d in os.listdir("/proc"):
-    if not d.isdigit():
-        continue
-    try:
-        with open("/proc/%s/stat" % d) as f:
-            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        with open("/proc/%s/cmdline" % d, "rb") as f:
-            argv = f.read().split(b"\0")
-        with open("/proc/%s/cgroup" % d) as f:
-            cg = f.read()
-    except (OSError, IndexError, ValueError):
-        continue
-    procs[int(d)] = (ppid, argv, cid in cg)
-def is_boot(p):
-    argv = procs[p][1]
-    return len(argv) > 1 and argv[0].endswith(b"stockade") and argv[1] == b"boot"
-# The state's pid is the sandbox under the Sentry; else (another layout) the `stockade boot`
-# in the container's cgroup whose parent is not one too.
-boots = [p for p in procs if procs[p][2] and is_boot(p)]
-if state_pid in procs and is_boot(state_pid):
-    boot = state_pid
-else:
-    tops = [p for p in boots if procs[p][0] not in boots]
-    if len(tops) != 1:
-        sys.exit("no unique sandbox process: state pid %d, boot processes in the cgroup %s" % (state_pid, boots))
-    boot = tops[0]
-print(boot, "sandbox")
-kids = {}
-for p, (pp, _, _) in procs.items():
-    kids.setdefault(pp, []).append(p)
-todo, seen = list(kids.get(boot, [])), set()
-while todo:
-    p = todo.pop()
-    if p in seen:
-        continue
-    seen.add(p)
-    print(p, "child")
-    todo += kids.get(p, [])
-PY
-}
 
 # dir_fds PID ROLE: prints each FD of any thread of PID that is a directory, except, for the
 # sandbox itself, the root of one devpts instance (its private /dev/pts; the Sentry may hold

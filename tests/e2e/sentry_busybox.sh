@@ -9,11 +9,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 is_stockade || skip "the Sentry platforms are Stockade's own"
-SENTRY_PLATFORM=${SENTRY_PLATFORM:-systrap}
-
-# srt ARGS...: the runtime on the Sentry platform (rt's flags name native).
-# shellcheck disable=SC2046 # platform_flags is meant to split
-srt() { timeout -k 5 "$RT_TIMEOUT" "$STOCKADE" $(platform_flags "$SENTRY_PLATFORM") --root "$ROOT" "$@"; }
 
 # run_on PLATFORM NAME ARGS...: runs ARGS in a fresh container; sets OUT, ERR, RC.
 run_on() {

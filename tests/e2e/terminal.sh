@@ -7,7 +7,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 is_stockade || skip "the Sentry platforms are Stockade's own"
-SENTRY_PLATFORM=${SENTRY_PLATFORM:-systrap}
 
 # The user's side. A prompt is "# " at the end of what the shell printed. An expect step must
 # not match the terminal's echo of what was typed: "arm"ed is typed, armed is printed. Sent text

@@ -1,0 +1,4 @@
+// Ends an allowlist expansion begun with allowlist_macros.h.
+#undef ALLOW
+#undef ALLOW_IF
+#undef DENY_ERRNO
