@@ -36,10 +36,18 @@ class ContainerManager {
     UniqueFd console_master;  // for terminal processes
   };
 
+  // What StartContainer did.
+  enum class StartOutcome {
+    kStarted,
+    // The container had already left "created" (an earlier start got there first, or it has
+    // stopped): nothing was done.
+    kNoLongerCreated,
+  };
+
   virtual Status CreateContainer(ContainerArgs args) = 0;
   // Returns the terminal's master for terminal containers (invalid otherwise).
   virtual Result<UniqueFd> FinishCreate(const std::string& cid, const std::string& state_json) = 0;
-  virtual Status StartContainer(const std::string& cid, const std::string& state_json) = 0;
+  virtual Result<StartOutcome> StartContainer(const std::string& cid, const std::string& state_json) = 0;
   virtual Status DestroyContainer(const std::string& cid) = 0;
   virtual Result<Executed> Execute(const std::string& cid, const oci::Process& p, std::vector<UniqueFd> fds) = 0;
   virtual Result<int> WaitContainer(const std::string& cid) = 0;  // exit code (128+N for signal N)

@@ -81,7 +81,10 @@ void RegisterController(urpc::Server& server, const ControllerContext& ctx) {
   auto start = [sup](urpc::Call& c) -> Result<urpc::Reply> {
     ASSIGN_OR_RETURN(std::string cid, Cid(c.arg));
     json state = c.arg.value("State", json::object());
-    TRY(sup->StartContainer(cid, state.dump()));
+    ASSIGN_OR_RETURN(ContainerManager::StartOutcome outcome, sup->StartContainer(cid, state.dump()));
+    if (outcome == ContainerManager::StartOutcome::kNoLongerCreated) {
+      return urpc::Reply(json{{boot_api::kNoLongerCreated, true}});
+    }
     return Empty();
   };
   server.Register(boot_api::kStartRoot, start);

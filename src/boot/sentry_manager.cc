@@ -357,13 +357,14 @@ Result<UniqueFd> SentryManager::FinishCreate(const std::string& cid, const std::
   return std::move(root_console_);
 }
 
-Status SentryManager::StartContainer(const std::string& cid, const std::string&) {
+Result<ContainerManager::StartOutcome> SentryManager::StartContainer(const std::string& cid, const std::string&) {
   if (cid != root_id_) return Error(ENOENT, "no container \"" + cid + "\"");
   std::vector<UniqueFd> stdio;
   std::shared_ptr<sentry::vfs::TerminalFile> tty;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (status_ != "created") return Error(EINVAL, "container \"" + cid + "\" is " + status_ + ", not created");
+    if (status_ == "creating") return Error(EINVAL, "container \"" + cid + "\" is not created yet");
+    if (status_ != "created") return StartOutcome::kNoLongerCreated;
     stdio = std::move(root_stdio_);
     tty = std::move(root_tty_);
   }
@@ -389,7 +390,7 @@ Status SentryManager::StartContainer(const std::string& cid, const std::string&)
     status_ = "running";
   }
   (*thread)->Go(true);
-  return Ok();
+  return StartOutcome::kStarted;
 }
 
 Status SentryManager::DestroyContainer(const std::string& cid) {

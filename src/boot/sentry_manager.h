@@ -29,7 +29,7 @@ class SentryManager : public ContainerManager {
 
   Status CreateContainer(ContainerArgs args) override;
   Result<UniqueFd> FinishCreate(const std::string& cid, const std::string& state_json) override;
-  Status StartContainer(const std::string& cid, const std::string& state_json) override;
+  Result<StartOutcome> StartContainer(const std::string& cid, const std::string& state_json) override;
   Status DestroyContainer(const std::string& cid) override;
   Result<Executed> Execute(const std::string& cid, const oci::Process& p, std::vector<UniqueFd> fds) override;
   Result<int> WaitContainer(const std::string& cid) override;

@@ -177,14 +177,16 @@ Result<UniqueFd> Supervisor::FinishCreate(const std::string& cid, const std::str
   return std::move(c->console_master);
 }
 
-Status Supervisor::StartContainer(const std::string& cid, const std::string& state_json) {
+Result<ContainerManager::StartOutcome> Supervisor::StartContainer(const std::string& cid,
+                                                                  const std::string& state_json) {
   ASSIGN_OR_RETURN(auto c, FindOrError(cid));
   std::lock_guard<std::mutex> stage(c->stage_mu);
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (c->status != "created") {
-      return Error::Msg("container \"" + cid + "\" cannot be started: it is " + c->status);
+    if (c->status == "creating") {
+      return Error::Msg("container \"" + cid + "\" cannot be started: it is not created yet");
     }
+    if (c->status != "created") return StartOutcome::kNoLongerCreated;
   }
   if (c->seccomp.valid()) {
     if (auto compiled = c->seccomp.get()) TRY(c->channel.Send(kSeccomp, EncodeCompiledSeccomp(*compiled)));
@@ -194,9 +196,9 @@ Status Supervisor::StartContainer(const std::string& cid, const std::string& sta
   Status st = AwaitStage(c->channel, '\0', kStageTimeoutMs);
   c->channel.Close();
   std::lock_guard<std::mutex> l(mu_);
-  if (!st.ok()) return st;
+  if (!st.ok()) return st.error();
   c->status = c->exit_code ? "stopped" : "running";
-  return Ok();
+  return StartOutcome::kStarted;
 }
 
 void Supervisor::KillContainer(Container& c, int sig) {

@@ -44,7 +44,7 @@ class Supervisor : public ContainerManager {
   // RPC threads:
   // Returns the terminal's master for terminal containers (invalid otherwise).
   Result<UniqueFd> FinishCreate(const std::string& cid, const std::string& state_json) override;
-  Status StartContainer(const std::string& cid, const std::string& state_json) override;
+  Result<StartOutcome> StartContainer(const std::string& cid, const std::string& state_json) override;
   Status DestroyContainer(const std::string& cid) override;
   Result<Executed> Execute(const std::string& cid, const oci::Process& p, std::vector<UniqueFd> fds) override;
   Result<int> WaitContainer(const std::string& cid) override;  // exit code (128+N for signal N)

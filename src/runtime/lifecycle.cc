@@ -69,20 +69,16 @@ Status Start(const Globals& g, const std::string& id) {
     return Error::Msg("cannot start an already running container");
   }
   oci::Spec spec = SavedSpec(s);
-  auto started = CallSandbox(g.root, s, s.IsRoot() ? boot_api::kStartRoot : boot_api::kStartSubcontainer,
-                             {{"CID", id}, {"State", OciState(s, kCreated)}});
-  if (!started.ok()) {
-    // A start whose CLI died after the sandbox had started the container left "created"
-    // in the state: the sandbox knows better. Record the truth, and refuse as runc does.
-    if (started.error().ToString().find(", not created") != std::string::npos) {
-      s.status = kRunning;
-      TRY(c.Save());
-      return Error::Msg("cannot start an already running container");
-    }
-    return started.error();
-  }
+  ASSIGN_OR_RETURN(urpc::Reply reply,
+                   CallSandbox(g.root, s, s.IsRoot() ? boot_api::kStartRoot : boot_api::kStartSubcontainer,
+                               {{"CID", id}, {"State", OciState(s, kCreated)}}));
   s.status = kRunning;
   TRY(c.Save());
+  if (reply.result.value(boot_api::kNoLongerCreated, false)) {
+    // A start whose CLI died after the sandbox had started the container left "created"
+    // in the state: the sandbox knows better. The state now records the truth; refuse as runc does.
+    return Error::Msg("cannot start an already running container");
+  }
   auto hooks_st = hooks::RunHooks("poststart", spec.hooks.poststart, OciState(s, kRunning).dump());
   if (!hooks_st.ok()) LOG_WARN("%s", hooks_st.error().ToString().c_str());
   return Ok();

@@ -32,6 +32,11 @@ inline constexpr char kPortForward[] = "containerManager.PortForward";
 inline constexpr char kDebugStacks[] = "debug.Stacks";
 inline constexpr char kLoggingChange[] = "Logging.Change";
 
+// In the result of StartRoot and StartSubcontainer: true when the container had already left
+// "created", so the call started nothing (an earlier start got there first, perhaps one whose
+// CLI died before recording it). Absent when the call started the container.
+inline constexpr char kNoLongerCreated[] = "NoLongerCreated";
+
 // Signal delivery modes, as runsc's SignalDeliveryMode.
 enum SignalMode : int { kDeliverToProcess = 0, kDeliverToAllProcesses = 1, kDeliverToForegroundProcessGroup = 2 };
 
