@@ -184,28 +184,32 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
   mounts.Add("/", std::move(rootfs));
   mounts.Add("/dev", MakeDevFs(m->devpts_, &m->console_index_));
   if (m->devpts_) mounts.Add("/dev/pts", m->devpts_);
-  // Tmpfs mounts of the spec (the /tmp one too) keep their size= limits.
-  auto tmpfs_of = [](dev_t dev, const oci::Mount* mt) {
-    auto fs = std::make_shared<sentry::vfs::TmpFs>(dev, 01777);
+  // Tmpfs mounts of the spec (the /tmp one too) keep their mode= and size= options.
+  auto tmpfs_of = [](dev_t dev, const oci::Mount* mt) -> Result<std::shared_ptr<sentry::vfs::TmpFs>> {
+    sentry::vfs::TmpfsOptions opts;
     if (mt) {
-      std::string opts;
-      for (const auto& o : mt->options) opts += o + ",";
-      fs->SetSizeLimit(sentry::vfs::TmpfsSizeOption(opts));
+      auto parsed = sentry::vfs::ParseTmpfsOptions(mt->options);
+      if (!parsed.ok()) return parsed.error().Wrap("tmpfs mount at " + mt->destination);
+      opts = *parsed;
     }
+    auto fs = std::make_shared<sentry::vfs::TmpFs>(dev, opts.mode.value_or(01777));
+    fs->SetSizeLimit(opts.size_limit);
     return fs;
   };
   const oci::Mount* spec_tmp = nullptr;
   for (const auto& mt : spec.mounts) {
     if (mt.type == "tmpfs" && sentry::vfs::CleanPath("/", mt.destination) == "/tmp") spec_tmp = &mt;
   }
-  mounts.Add("/tmp", tmpfs_of(makedev(0, 30), spec_tmp));
+  ASSIGN_OR_RETURN(auto tmp, tmpfs_of(makedev(0, 30), spec_tmp));
+  mounts.Add("/tmp", std::move(tmp));
   mounts.Add("/proc", std::make_shared<sentry::fsimpl::ProcFs>(m->kernel_.get()));
   mounts.Add("/sys", std::make_shared<sentry::vfs::TmpFs>(makedev(0, 32), 0555, kSysfsMagic));
   // The spec's tmpfs mounts (e.g. /dev/shm, /run) become Sentry tmpfs.
   dev_t next = makedev(0, 40);
   for (const auto& mt : spec.mounts) {
     if (mt.type == "tmpfs" && mt.destination != "/dev" && mt.destination != "/tmp") {
-      mounts.Add(sentry::vfs::CleanPath("/", mt.destination), tmpfs_of(next++, &mt));
+      ASSIGN_OR_RETURN(auto fs, tmpfs_of(next++, &mt));
+      mounts.Add(sentry::vfs::CleanPath("/", mt.destination), std::move(fs));
     }
   }
   // Bind mounts are served by the gofer, in the spec's order (a later one

@@ -10,6 +10,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -616,29 +620,72 @@ Status TmpFs::Truncate(const std::string& path, uint64_t len) {
 
 void TmpFs::SetSizeLimit(uint64_t bytes) { usage_->limit = bytes; }
 
-uint64_t TmpfsSizeOption(const std::string& options) {
-  size_t start = 0;
-  while (start <= options.size()) {
-    size_t end = options.find(',', start);
-    if (end == std::string::npos) end = options.size();
-    std::string opt = options.substr(start, end - start);
-    start = end + 1;
-    if (opt.rfind("size=", 0) != 0) continue;
-    char* rest = nullptr;
-    uint64_t v = strtoull(opt.c_str() + 5, &rest, 10);
-    switch (rest && *rest ? (*rest | 0x20) : 0) {
-      case 0: return v;
-      case 'k': return v << 10;
-      case 'm': return v << 20;
-      case 'g': return v << 30;
-      case '%': {
-        uint64_t ram = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-        return ram / 100 * std::min<uint64_t>(v, 100);
-      }
-      default: return 0;
+namespace {
+
+// mode=: octal digits only, in 32 bits, as Linux's tmpfs reads it; only the permission bits count.
+std::optional<mode_t> ParseTmpfsMode(const std::string& value) {
+  if (value.empty() || value.find_first_not_of("01234567") != std::string::npos) return std::nullopt;
+  errno = 0;
+  unsigned long long mode = strtoull(value.c_str(), nullptr, 8);
+  if (errno == ERANGE || mode > UINT32_MAX) return std::nullopt;
+  return static_cast<mode_t>(mode & 07777);
+}
+
+// size=: a number as Linux's memparse() reads it (decimal, 0x hex or 0 octal), then nothing, one
+// binary multiplier (k, m, g, t, p, e, either case) or % of physical memory (capped at 100%,
+// where Linux allows more).
+std::optional<uint64_t> ParseTmpfsSize(const std::string& value) {
+  if (value.empty() || !isdigit(static_cast<unsigned char>(value[0]))) return std::nullopt;
+  errno = 0;
+  char* rest = nullptr;
+  unsigned long long size = strtoull(value.c_str(), &rest, 0);
+  if (errno == ERANGE) return std::nullopt;
+  std::string suffix = rest;
+  if (suffix.empty()) return size;
+  if (suffix == "%") {
+    uint64_t ram = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    return ram / 100 * std::min<uint64_t>(size, 100);
+  }
+  static constexpr char kMultipliers[] = "kmgtpe";  // 2^10, 2^20, ...
+  const char* multiplier = suffix.size() == 1 ? strchr(kMultipliers, tolower(suffix[0])) : nullptr;
+  if (multiplier == nullptr) return std::nullopt;
+  int shift = 10 * static_cast<int>(multiplier - kMultipliers + 1);
+  if (size > (UINT64_MAX >> shift)) return std::nullopt;
+  return size << shift;
+}
+
+}  // namespace
+
+Result<TmpfsOptions> ParseTmpfsOptions(const std::vector<std::string>& options) {
+  TmpfsOptions parsed;
+  for (const std::string& option : options) {
+    size_t eq = option.find('=');
+    std::string key = option.substr(0, eq);
+    if (key != "mode" && key != "size") continue;
+    // A missing value is as malformed as an empty one.
+    std::string value = eq == std::string::npos ? "" : option.substr(eq + 1);
+    auto malformed = [&option] { return Error(EINVAL, "malformed tmpfs option \"" + option + "\""); };
+    if (key == "mode") {
+      parsed.mode = ParseTmpfsMode(value);
+      if (!parsed.mode) return malformed();
+    } else {
+      std::optional<uint64_t> size = ParseTmpfsSize(value);
+      if (!size) return malformed();
+      parsed.size_limit = *size;
     }
   }
-  return 0;
+  return parsed;
+}
+
+std::vector<std::string> SplitMountOptions(const std::string& data) {
+  std::vector<std::string> options;
+  size_t start = 0;
+  while (start <= data.size()) {
+    size_t end = std::min(data.find(',', start), data.size());
+    if (end > start) options.push_back(data.substr(start, end - start));
+    start = end + 1;
+  }
+  return options;
 }
 
 Result<struct statfs> TmpFs::StatFs() {

@@ -8,7 +8,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "sentry/vfs/filesystem.h"
 
@@ -70,9 +72,18 @@ class TmpFs : public Filesystem, public std::enable_shared_from_this<TmpFs> {
   std::shared_ptr<TmpInode> root_;
 };
 
-// The bytes a tmpfs mount's "size=N[k|m|g|%]" option (among comma-separated
-// options) asks for; 0 when there is none.
-uint64_t TmpfsSizeOption(const std::string& options);
+// What a tmpfs mount's options ask of the Sentry's tmpfs.
+struct TmpfsOptions {
+  std::optional<mode_t> mode;  // "mode=OOOO": the root directory's permission bits
+  uint64_t size_limit = 0;     // "size=N[k|m|g|t|p|e|%]", in bytes; 0: no limit
+};
+
+// Parses a tmpfs mount's options, one per element, the last of each kind winning. A
+// malformed mode= or size= is EINVAL, as Linux's tmpfs has it; other options are ignored.
+Result<TmpfsOptions> ParseTmpfsOptions(const std::vector<std::string>& options);
+
+// mount(2)'s data, "a,b=c,...", as separate options (empty ones dropped, as Linux does).
+std::vector<std::string> SplitMountOptions(const std::string& data);
 
 // The devices of /dev that need no host access.
 std::shared_ptr<File> NewNullFile(int flags);

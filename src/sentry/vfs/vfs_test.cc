@@ -2,7 +2,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <optional>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "abi/linux/errno.h"
 #include "sentry/vfs/filesystem.h"
@@ -61,11 +65,51 @@ TEST(MountTable, LongestPrefixWins) {
   EXPECT_TRUE(t.IsMountPoint("/tmp"));
 }
 
+TEST(TmpfsOptions, ModeAndSizeAreReadOthersIgnored) {
+  auto o = ParseTmpfsOptions({"nosuid", "mode=1777", "size=64k", "nr_inodes=5", "ptmxmode=0666"});
+  ASSERT_TRUE(o.ok()) << o.error().ToString();
+  EXPECT_EQ(o->mode, std::optional<mode_t>(01777));
+  EXPECT_EQ(o->size_limit, 64u << 10);
+
+  o = ParseTmpfsOptions({"nosuid", "nodev"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->mode, std::nullopt);
+  EXPECT_EQ(o->size_limit, 0u);
+
+  // Sizes as Linux's memparse() reads them.
+  for (const auto& [option, bytes] : std::vector<std::pair<std::string, uint64_t>>{
+           {"size=8192", 8192}, {"size=2M", 2u << 20}, {"size=3g", 3ull << 30}, {"size=1t", 1ull << 40},
+           {"size=0x1000", 4096}, {"size=010k", 8u << 10}, {"size=0", 0}}) {
+    o = ParseTmpfsOptions({option});
+    ASSERT_TRUE(o.ok()) << option;
+    EXPECT_EQ(o->size_limit, bytes) << option;
+  }
+  o = ParseTmpfsOptions({"size=100%"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_GT(o->size_limit, 0u);
+  // The last mode wins, and keeps its permission bits only.
+  o = ParseTmpfsOptions({"mode=0700", "mode=170755"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->mode, std::optional<mode_t>(0755));
+}
+
+TEST(TmpfsOptions, MalformedModeOrSizeIsEinval) {
+  for (const char* option : {"mode", "mode=", "mode=0789", "mode=rwx", "mode=-1", "mode=0755x",
+                             "mode=77777777777", "size", "size=", "size=k", "size=-1", "size= 1", "size=1x",
+                             "size=1kb", "size=08", "size=0x", "size=99999999999999999999", "size=17179869184g"}) {
+    auto o = ParseTmpfsOptions({"nosuid", option});
+    ASSERT_FALSE(o.ok()) << option;
+    EXPECT_EQ(o.error().code(), EINVAL) << option;
+  }
+}
+
+TEST(TmpfsOptions, SplitMountOptionsDropsEmptyOnes) {
+  EXPECT_EQ(SplitMountOptions("mode=1777,size=64k"), (std::vector<std::string>{"mode=1777", "size=64k"}));
+  EXPECT_EQ(SplitMountOptions(",size=1m,,nosuid,"), (std::vector<std::string>{"size=1m", "nosuid"}));
+  EXPECT_EQ(SplitMountOptions(""), std::vector<std::string>{});
+}
+
 TEST(TmpFs, SizeLimitRefusesGrowthAndGivesBytesBackWithTheFile) {
-  EXPECT_EQ(TmpfsSizeOption("mode=1777,size=64k"), 64u << 10);
-  EXPECT_EQ(TmpfsSizeOption("size=2M,nosuid"), 2u << 20);
-  EXPECT_EQ(TmpfsSizeOption("size=8192"), 8192u);
-  EXPECT_EQ(TmpfsSizeOption("nosuid,nodev"), 0u);
   auto fs = std::make_shared<TmpFs>(4);
   fs->SetSizeLimit(8192);
   TestWaiter w;

@@ -1944,19 +1944,15 @@ int64_t Mount(Task& t, const SyscallArgs& a) {
   }
   if (type != "tmpfs") return -ENODEV;
   if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
-  mode_t mode = 01777;
-  uint64_t size = 0;
+  vfs::TmpfsOptions opts;
   if (a[4]) {
-    // "mode=NNNN" and "size=N[kmg%]" among the comma-separated options; the rest are accepted.
     auto data = t.memory().CopyInString(a[4], 4096);
     if (!data.ok()) return -EFAULT;
-    size_t p = data->find("mode=");
-    if (p != std::string::npos) mode = static_cast<mode_t>(strtoul(data->c_str() + p + 5, nullptr, 8)) & 07777;
-    size = vfs::TmpfsSizeOption(*data);
+    SYS_ASSIGN(opts, vfs::ParseTmpfsOptions(vfs::SplitMountOptions(*data)));
   }
   static std::atomic<unsigned> next_minor{100};
-  auto fs = std::make_shared<vfs::TmpFs>(makedev(0, next_minor++), mode);
-  fs->SetSizeLimit(size);
+  auto fs = std::make_shared<vfs::TmpFs>(makedev(0, next_minor++), opts.mode.value_or(01777));
+  fs->SetSizeLimit(opts.size_limit);
   t.kernel->mounts().Add(r.abs, fs);
   return 0;
 }
