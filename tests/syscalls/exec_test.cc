@@ -19,6 +19,16 @@ int ExecErrno(const char* path, char* const argv[], char* const envp[]) {
   return -1;
 }
 
+// Copies the helper program to `path` with `mode`: a program of the test's own, to chmod or to
+// keep busy. Returns false on failure.
+bool CopyHelper(const std::string& path, mode_t mode) {
+  int fd = open(HelperPath().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string helper = ReadAll(fd);
+  close(fd);
+  return !helper.empty() && WriteFile(path, helper, mode);
+}
+
 std::vector<std::string> SplitNul(const std::string& s) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -69,14 +79,7 @@ TEST(Execve, NonExecutableFileEACCES) {
   TempDir dir;
   std::string path = dir.Join("noexec");
   // A valid program copied without any execute bit: even root may not run it.
-  std::string helper;
-  {
-    int fd = open(HelperPath().c_str(), O_RDONLY);
-    ASSERT_GE(fd, 0);
-    helper = ReadAll(fd);
-    close(fd);
-  }
-  ASSERT_TRUE(WriteFile(path, helper, 0644));
+  ASSERT_TRUE(CopyHelper(path, 0644));
   char* argv[] = {const_cast<char*>(path.c_str()), const_cast<char*>("exit"),
                   const_cast<char*>("0"), nullptr};
   char* envp[] = {nullptr};
@@ -306,14 +309,7 @@ TEST(Execve, RunningProgramIsNotWritable) {
 
   TempDir dir;
   std::string path = dir.Join("busy");
-  std::string helper;
-  {
-    int hfd = open(HelperPath().c_str(), O_RDONLY);
-    ASSERT_GE(hfd, 0);
-    helper = ReadAll(hfd);
-    close(hfd);
-  }
-  ASSERT_TRUE(WriteFile(path, helper, 0755));
+  ASSERT_TRUE(CopyHelper(path, 0755));
   int in[2];
   ASSERT_EQ(pipe(in), 0);
   pid_t child = fork();
