@@ -2,3 +2,4 @@
 #undef ALLOW
 #undef ALLOW_IF
 #undef DENY_ERRNO
+#pragma GCC diagnostic pop
