@@ -92,11 +92,14 @@ case_run_exit_codes() {
 }
 
 # What the host holds: user-space processes (kernel threads, children of kthreadd, come and
-# go with load), allocated file handles, our mounts, available memory (KiB).
+# go with load; so do orphans that exited and wait for the host's init to reap them, which
+# some inits do lazily: a zombie of ours would have a parent of ours), allocated file
+# handles, our mounts, available memory (KiB).
 host_counters() {
-  local procs
-  procs=$(ps -e -o ppid= -o pid= | awk '$1 != 2 && $2 != 2' | wc -l)
-  echo "$procs $(cut -f1 /proc/sys/fs/file-nr) $(wc -l </proc/self/mountinfo) $(awk '/^MemAvailable/ {print $2}' /proc/meminfo)"
+  local procs orphans
+  read -r procs orphans < <(ps -e -o ppid= -o pid= -o stat= |
+    awk '$1 == 2 || $2 == 2 { next } $1 == 1 && $3 ~ /^Z/ { z++; next } { p++ } END { print p + 0, z + 0 }')
+  echo "$procs $(cut -f1 /proc/sys/fs/file-nr) $(wc -l </proc/self/mountinfo) $(awk '/^MemAvailable/ {print $2}' /proc/meminfo) $orphans"
 }
 
 # Load: E2E_LOAD_N (50) containers created, started, exec'd into and deleted at once,
@@ -104,7 +107,7 @@ host_counters() {
 # holds stays flat from the first round on.
 case_load_rounds_stay_flat() {
   local N=${E2E_LOAD_N:-50} rounds=${E2E_LOAD_ROUNDS:-5} r i base=()
-  local procs files mounts avail
+  local procs files mounts avail orphans
   for ((i = 1; i <= N; i++)); do mkbundle "$(cid p$i)" sleep 1000 >/dev/null; done
   for ((r = 1; r <= rounds; r++)); do
     local t0=$SECONDS
@@ -118,8 +121,8 @@ case_load_rounds_stay_flat() {
     expect_all delete 0
     # shellcheck disable=SC2046
     assert_no_leftovers $(ids_of p)
-    read -r procs files mounts avail < <(host_counters)
-    log "  round $r ($((SECONDS - t0))s): $procs processes, $files file handles, $mounts mounts, $((avail / 1024)) MiB available"
+    read -r procs files mounts avail orphans < <(host_counters)
+    log "  round $r ($((SECONDS - t0))s): $procs processes (and $orphans exited orphans not yet reaped by init), $files file handles, $mounts mounts, $((avail / 1024)) MiB available"
     if ((r == 1)); then
       base=("$procs" "$files" "$mounts" "$avail")
       continue
