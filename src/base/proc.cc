@@ -1,6 +1,8 @@
 #include "base/proc.h"
 
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -90,6 +92,11 @@ std::string SignalName(int sig) {
     if (e.num == sig) return std::string("SIG") + e.name;
   }
   return "signal " + std::to_string(sig);
+}
+
+pid_t ForkInNamespaces(long ns_flags) {
+  if (ns_flags == 0) return fork();
+  return static_cast<pid_t>(syscall(SYS_clone, ns_flags | SIGCHLD, 0, nullptr, nullptr, 0));
 }
 
 }  // namespace stockade

@@ -17,4 +17,9 @@ bool ProcessAlive(pid_t pid, uint64_t start_time);
 std::optional<int> ParseSignal(const std::string& s);
 std::string SignalName(int sig);
 
+// fork(2), or with `ns_flags` (CLONE_NEW*) a child born in new namespaces, which fork cannot
+// make: a raw clone(2) with no new stack. glibc's fork handlers do not run then, so the child
+// must make only async-signal-safe calls until it execs.
+pid_t ForkInNamespaces(long ns_flags);
+
 }  // namespace stockade

@@ -1,18 +1,16 @@
 #include "boot/isolation.h"
 
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <sched.h>
-#include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <memory>
 #include <string>
 
 #include "base/io.h"
+#include "boot/native/capabilities.h"
 
 namespace stockade::boot {
 namespace {
@@ -45,26 +43,6 @@ Status ChrootEmpty(int* devpts_dir) {
   return Ok();
 }
 
-// The Sentry needs no privilege once its root is in place: it emulates every
-// privileged operation itself. Dropping them here, before the platform forks its stub
-// factory, leaves the stubs none either. The bounding set goes first (it needs
-// CAP_SETPCAP); without that capability (a rootless sandbox) it is already as small as
-// it can be made.
-Status DropAllCapabilities() {
-  for (int c = 0; c <= CAP_LAST_CAP; ++c) {
-    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL && errno != EPERM) {
-      return Error::FromErrno("dropping capability " + std::to_string(c) + " from the bounding set");
-    }
-  }
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
-    return Error::FromErrno("clearing ambient capabilities");
-  }
-  std::unique_ptr<struct _cap_struct, int (*)(void*)> none(cap_init(), cap_free);
-  if (!none) return Error::FromErrno("cap_init");
-  if (cap_set_proc(none.get()) != 0) return Error::FromErrno("dropping capabilities");
-  return Ok();
-}
-
 }  // namespace
 
 Status IsolateSandbox(const boot_api::BootConfig& cfg, int* devpts_dir) {
@@ -73,7 +51,11 @@ Status IsolateSandbox(const boot_api::BootConfig& cfg, int* devpts_dir) {
   // namespace can have threads there.
   if (!cfg.chroot_empty) return Ok();
   TRY(ChrootEmpty(devpts_dir));
-  TRY(DropAllCapabilities());
+  // The Sentry needs no privilege once its root is in place: it emulates every privileged
+  // operation itself. Dropped before the platform forks its stub factory, so the stubs have
+  // none either. The bounding set goes first: emptying it needs CAP_SETPCAP.
+  TRY(native::DropBoundingSet(0));
+  TRY(native::ApplyCapabilities(native::CapabilitySets{}));
   // Also what lets the sandbox load its seccomp filter without CAP_SYS_ADMIN.
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Error::FromErrno("no_new_privs");
   return Ok();

@@ -13,6 +13,7 @@
 
 #include "base/io.h"
 #include "base/log.h"
+#include "base/proc.h"
 #include "base/user_namespace.h"
 #include "gofer/config.h"
 #include "runtime/sandbox.h"
@@ -84,10 +85,7 @@ Result<Gofer> LaunchGofer(const oci::Spec& spec, const std::string& rootfs, cons
     ASSIGN_OR_RETURN(uid_map, IdentityMapOfOurs("uid"));
     ASSIGN_OR_RETURN(gid_map, IdentityMapOfOurs("gid"));
   }
-  // fork cannot make a user namespace; the child makes only async-signal-safe calls, so a raw
-  // clone with no new stack is as safe.
-  pid_t pid = own_userns ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, nullptr, nullptr, 0))
-                         : fork();
+  pid_t pid = ForkInNamespaces(own_userns ? CLONE_NEWUSER : 0);
   if (pid < 0) return Error::FromErrno("starting the gofer");
   if (pid == 0) {
     // Child: only async-signal-safe calls from here to execve.

@@ -118,9 +118,7 @@ Result<Sandbox> LaunchSandbox(LaunchRequest& req, int timeout_ms) {
     ns_flags |= CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID;
     if (cfg.network == "none") ns_flags |= CLONE_NEWNET;
   }
-  // We are single-threaded here, so a raw clone is as safe as fork.
-  pid_t pid = ns_flags != 0 ? static_cast<pid_t>(syscall(SYS_clone, ns_flags | SIGCHLD, 0, nullptr, nullptr, 0))
-                            : fork();
+  pid_t pid = ForkInNamespaces(ns_flags);
   if (pid < 0) return Error::FromErrno("starting sandbox");
   if (pid == 0) {
     // Child: only async-signal-safe calls from here to execve.
