@@ -18,29 +18,6 @@ GOFER_CAPS=000000000000001f
 # status_field PID FIELD: FIELD's value in /proc/PID/status (tabs kept between values).
 status_field() { sed -n "s/^$2:\t//p" "/proc/$1/status"; }
 
-# gofer_pid ID: the `stockade gofer` of container ID (it sits in the container's cgroup).
-gofer_pid() {
-  "$PYTHON" - "$1" <<'PY'
-import os, sys
-hits = []
-for d in os.listdir("/proc"):
-    if not d.isdigit():
-        continue
-    try:
-        with open("/proc/%s/cmdline" % d, "rb") as f:
-            argv = f.read().split(b"\0")
-        with open("/proc/%s/cgroup" % d) as f:
-            cg = f.read()
-    except OSError:
-        continue
-    if len(argv) > 1 and argv[0].endswith(b"stockade") and argv[1] == b"gofer" and sys.argv[1] in cg:
-        hits.append(d)
-if len(hits) != 1:
-    sys.exit("expected one gofer for %s, found %s" % (sys.argv[1], hits))
-print(hits[0])
-PY
-}
-
 # assert_confined PID ROLE CAPEFF: PID and each of its threads as described at the top.
 assert_confined() {
   local pid=$1 role=$2 caps=$3 task tid
@@ -73,7 +50,8 @@ check_container() {
   wait_until 10 status_is "$id" running || fail "$id did not start"
   sandbox=$(sandbox_pids "$id" | awk '$2 == "sandbox" { print $1 }') || true
   [[ -n $sandbox ]] || fail "no sandbox process for $id"
-  gofer=$(gofer_pid "$id") || fail "no gofer for $id"
+  gofer=$(helpers_of "$id" gofer)
+  [[ $gofer =~ ^[0-9]+$ ]] || fail "expected one gofer for $id, found [$gofer]"
   assert_confined "$sandbox" sandbox "$SANDBOX_CAPS"
   assert_confined "$gofer" gofer "$GOFER_CAPS"
   capture srt "$@" exec "$id" sh -c 'echo hi; ls /bin/sh'

@@ -10,19 +10,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 is_stockade || skip "the fault cases name Stockade's own processes"
 
-# helper_of ID ROLE: the pid of the container's `stockade ROLE` process (boot: its sandbox;
-# gofer: its gofer, on the Sentry platforms).
-helper_of() {
-  local p
-  for p in $(find_procs "$1"); do
-    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "^[^ ]*stockade $2 "; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
 # state_tells_truth ID: `state` either answers valid JSON with a known status, or fails with
 # one clean line (the container is gone).
 state_tells_truth() {
@@ -54,7 +41,7 @@ case_sandbox_killed_after_create() {
   id=$(cid sbx-create)
   capture rt create -b "$(mkbundle "$id" sleep 1000)" "$id"
   assert_rc 0 "create"
-  kill -KILL "$(helper_of "$id" boot)"
+  kill -KILL "$(helpers_of "$id" boot | head -n 1)"
   wait_until 10 status_is "$id" stopped || fail "state is $(status_of "$id") after the sandbox died"
   gone_after_force_delete "$id"
 }
@@ -63,7 +50,7 @@ case_sandbox_killed_while_running() {
   local id
   id=$(cid sbx-run)
   run_detached "$id" sleep 1000
-  kill -KILL "$(helper_of "$id" boot)"
+  kill -KILL "$(helpers_of "$id" boot | head -n 1)"
   wait_until 10 status_is "$id" stopped || fail "state is $(status_of "$id") after the sandbox died"
   # Plain delete works on a stopped container.
   capture rt delete "$id"
@@ -75,7 +62,7 @@ case_gofer_killed_while_running() {
   local id
   id=$(cid gofer)
   run_detached "$id" sh -c 'while :; do cat /etc/passwd >/dev/null; sleep 0.1; done'
-  kill -KILL "$(helper_of "$id" gofer)"
+  kill -KILL "$(helpers_of "$id" gofer | head -n 1)"
   sleep 0.5
   state_tells_truth "$id"
   gone_after_force_delete "$id"

@@ -465,6 +465,18 @@ in_terminal() {
   return "${PIPESTATUS[0]}"
 }
 
+# helpers_of ID ROLE: the pids of container ID's `stockade ROLE` processes, lowest first, one a
+# line (boot: its sandbox, then the stubs it forked, which carry its command line; gofer: its
+# gofer, on the Sentry platforms).
+helpers_of() {
+  local p
+  for p in $(find_procs "$1"); do
+    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "^[^ ]*stockade $2 "; then
+      echo "$p"
+    fi
+  done | sort -n
+}
+
 # sandbox_pids ID: the sandbox (boot) process of container ID, then every descendant of it
 # (the stub factory and the stubs that run the application), one "PID ROLE" a line.
 sandbox_pids() {
