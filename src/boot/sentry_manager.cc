@@ -159,6 +159,10 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
   }
   // The platform's stub factory is forked: from here on the sandbox runs under its own
   // allowlist, before the first byte from the gofer (the overlay's stat of "/") is read.
+  // The spec's profile finishes compiling first: libseccomp probes the kernel with seccomp(2)
+  // while it builds a filter, a call the allowlist does not have (it overlaps the platform's
+  // start-up, so this rarely waits).
+  if (m->seccomp_.valid()) m->seccomp_.wait();
   TRY(LoadSandboxAllowlist());
 
   sentry::kernel::KernelConfig kc;
