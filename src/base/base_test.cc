@@ -35,6 +35,8 @@ TEST(Result, PropagatesErrorsWithErrno) {
   EXPECT_EQ(r.error().code(), EINVAL);
   EXPECT_EQ(r.error().Wrap("dividing").ToString(),
             "dividing: odd number 3: EINVAL (Invalid argument)");
+  // A bare errno wrapped once reads "context: ENOENT (...)", with no empty part between.
+  EXPECT_EQ(Error(ENOENT, "").Wrap("starting \"x\"").ToString(), "starting \"x\": ENOENT (No such file or directory)");
 }
 
 TEST(Cleanup, RunsInReverseUnlessCancelled) {

@@ -21,7 +21,10 @@ class Error {
   const std::string& message() const { return message_; }
 
   // Prepends context: Error(ENOENT,"open x").Wrap("loading spec") -> "loading spec: open x".
-  Error Wrap(const std::string& context) const& { return Error(errno_, context + ": " + message_); }
+  // A bare errno (an empty message) takes the context as its message.
+  Error Wrap(const std::string& context) const& {
+    return Error(errno_, message_.empty() ? context : context + ": " + message_);
+  }
 
   // "context: ENOENT (No such file or directory)" when an errno is set.
   std::string ToString() const;

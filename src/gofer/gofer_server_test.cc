@@ -20,6 +20,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -439,6 +441,61 @@ TEST_F(GoferServerTest, AllowlistServesAndKillsOnAnythingElse) {
   }
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) << "status " << status;
+}
+
+// What the gofer's threads make glibc's malloc do, under the allowlist alone:
+// more than eight threads alive at once (a container with many bind mounts has
+// one serving thread per root), each with an arena of its own, whose heaps
+// shrink when big frees merge into the top, and which then exit. glibc then
+// counts CPUs (from /sys, or by sched_getaffinity when the root has no /sys) and
+// asks /proc whether overcommit is strict. Each happens once per process, so
+// this runs in a freshly started one, chrooted into `root` first.
+void ManyThreadsChurnMalloc(const std::string& root) {
+  if (chroot(root.c_str()) != 0 || chdir("/") != 0) _exit(2);
+  if (!LoadSeccompAllowlist().ok()) _exit(3);
+  constexpr int kThreads = 16;
+  // (A mutex and a condition variable, not std::latch, whose spinning calls sched_yield.)
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      // Each thread's first allocation takes an arena; none is free while the
+      // others wait below holding theirs, as serving threads wait in recvmsg.
+      void* volatile first = malloc(64);  // (volatile: kept, not folded with its free)
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        if (++arrived == kThreads) cv.notify_all();
+        cv.wait(lock, [&] { return arrived == kThreads; });
+      }
+      // 2 KiB chunks bypass the thread cache; 512 KiB of them, freed last-first,
+      // merge into a top chunk past the 128 KiB trim threshold.
+      std::vector<void*> chunks;
+      for (int j = 0; j < 256; ++j) chunks.push_back(malloc(2048));
+      for (auto it = chunks.rbegin(); it != chunks.rend(); ++it) free(*it);
+      free(first);
+    });
+  }
+  for (auto& t : threads) t.join();
+  _exit(0);
+}
+
+// The host's root, as under `stockade do`: glibc reads /sys and /proc.
+TEST(GoferAllowlist, CoversMallocOfManyThreadsWithSysAndProc) {
+  if (geteuid() != 0) GTEST_SKIP() << "chroot needs root";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-executes: glibc's once-only paths are fresh
+  EXPECT_EXIT(ManyThreadsChurnMalloc("/"), ::testing::ExitedWithCode(0), "");
+}
+
+// An empty root, as a bundle's rootfs without /sys: glibc asks sched_getaffinity.
+TEST(GoferAllowlist, CoversMallocOfManyThreadsInAnEmptyRoot) {
+  if (geteuid() != 0) GTEST_SKIP() << "chroot needs root";
+  char tmpl[] = "/tmp/gofer-empty-root-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(ManyThreadsChurnMalloc(tmpl), ::testing::ExitedWithCode(0), "");
+  rmdir(tmpl);
 }
 
 // The fuzz target's corpus, replayed on every build: each seed (and each

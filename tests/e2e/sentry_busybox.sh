@@ -156,6 +156,23 @@ case_fork_bomb_stops_at_pids_limit() {
   assert_eq "$n_rc" "$RC" "forkbomb: exit code under $SENTRY_PLATFORM"
 }
 
+# The gofer serves each root (the rootfs, each bind) on a thread of its own, under its seccomp
+# allowlist. A dozen binds keep more than eight of them allocating at once, where glibc's
+# malloc counts CPUs to cap its arenas (podman alone adds four binds).
+case_many_bind_mounts() {
+  local i src=$TEST_TMP/binds script=''
+  for i in $(seq 1 12); do
+    mkdir -p "$src/$i"
+    echo "host $i" >"$src/$i/f"
+    script+="cat /b$i/f && echo c$i > /b$i/g && "
+  done
+  BUNDLE_EDIT=".mounts += [range(1; 13) | {destination: \"/b\\(.)\", type: \"bind\",
+      source: \"$src/\\(.)\", options: [\"rbind\", \"rw\"]}]" \
+    same_as_native binds sh -c "${script}echo all served"
+  assert_contains "$OUT" "host 12"$'\n'"all served" "every bind was read"
+  assert_eq "c12" "$(<"$src/12/g")" "the last bind's write reached the host"
+}
+
 run_case pipeline_and_jobs case_pipeline_and_jobs
 run_case fork_bomb_stops_at_pids_limit case_fork_bomb_stops_at_pids_limit
 run_case controller_operations case_controller_operations
@@ -166,4 +183,5 @@ run_case exit_by_signal case_exit_by_signal
 run_case only_sentry_tasks case_only_sentry_tasks
 run_case strace_decodes_calls case_strace_decodes_calls
 run_case mount_tmpfs case_mount_tmpfs
+run_case many_bind_mounts case_many_bind_mounts
 finish
