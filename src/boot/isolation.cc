@@ -10,7 +10,7 @@
 #include <string>
 
 #include "base/io.h"
-#include "boot/native/capabilities.h"
+#include "caps/process_capabilities.h"
 
 namespace stockade::boot {
 namespace {
@@ -54,8 +54,8 @@ Status IsolateSandbox(const boot_api::BootConfig& cfg, int* devpts_dir) {
   // The Sentry needs no privilege once its root is in place: it emulates every privileged
   // operation itself. Dropped before the platform forks its stub factory, so the stubs have
   // none either. The bounding set goes first: emptying it needs CAP_SETPCAP.
-  TRY(native::DropBoundingSet(0));
-  TRY(native::ApplyCapabilities(native::CapabilitySets{}));
+  TRY(caps::DropBoundingSet(0));
+  TRY(caps::ApplyCapabilities(caps::CapabilitySets{}));
   // Also what lets the sandbox load its seccomp filter without CAP_SYS_ADMIN.
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Error::FromErrno("no_new_privs");
   return Ok();

@@ -1,22 +1,13 @@
 #include "boot/native/capabilities.h"
 
-#include <strings.h>
-#include <sys/capability.h>
-#include <sys/prctl.h>
-
-#include <cctype>
-#include <cstring>
-
-#include "base/log.h"
-
 namespace stockade::native {
 namespace {
 
 uint64_t ToMask(const std::vector<std::string>& names, std::vector<std::string>* ignored) {
   uint64_t mask = 0;
   for (const auto& n : names) {
-    auto cap = CapabilityFromName(n);
-    if (!cap.ok() || *cap > LastCapability() || *cap >= 64) {
+    auto cap = caps::CapabilityFromName(n);
+    if (!cap.ok() || *cap > caps::LastCapability() || *cap >= 64) {
       if (ignored != nullptr) ignored->push_back(n);
       continue;
     }
@@ -25,89 +16,17 @@ uint64_t ToMask(const std::vector<std::string>& names, std::vector<std::string>*
   return mask;
 }
 
-std::string CapName(int cap) {
-  char* n = cap_to_name(cap);
-  std::string out = n != nullptr ? n : std::to_string(cap);
-  cap_free(n);
-  for (auto& c : out) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-Status SetFlag(cap_t caps, cap_flag_t flag, uint64_t mask) {
-  std::vector<cap_value_t> values;
-  for (int c = 0; c < 64; ++c) {
-    if (mask & (uint64_t{1} << c)) values.push_back(c);
-  }
-  if (values.empty()) return Ok();
-  if (cap_set_flag(caps, flag, static_cast<int>(values.size()), values.data(), CAP_SET) != 0) {
-    return Error::FromErrno("cap_set_flag");
-  }
-  return Ok();
-}
-
 }  // namespace
 
-Result<int> CapabilityFromName(const std::string& name) {
-  if (name.size() <= 4 || strncasecmp(name.c_str(), "CAP_", 4) != 0) {
-    return Error(ENOENT, "unknown capability \"" + name + "\"");
-  }
-  std::string lower = name;
-  for (auto& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-  cap_value_t v;
-  if (cap_from_name(lower.c_str(), &v) != 0) {
-    return Error(ENOENT, "unknown capability \"" + name + "\"");
-  }
-  return static_cast<int>(v);
-}
-
-int LastCapability() { return static_cast<int>(cap_max_bits()) - 1; }
-
-CapabilitySets ResolveCapabilities(const oci::Capabilities& caps,
-                                   std::vector<std::string>* ignored) {
-  CapabilitySets s;
-  s.bounding = ToMask(caps.bounding, ignored);
-  s.effective = ToMask(caps.effective, ignored);
-  s.permitted = ToMask(caps.permitted, ignored);
-  s.inheritable = ToMask(caps.inheritable, ignored);
-  s.ambient = ToMask(caps.ambient, ignored);
+caps::CapabilitySets ResolveCapabilities(const oci::Capabilities& spec,
+                                         std::vector<std::string>* ignored) {
+  caps::CapabilitySets s;
+  s.bounding = ToMask(spec.bounding, ignored);
+  s.effective = ToMask(spec.effective, ignored);
+  s.permitted = ToMask(spec.permitted, ignored);
+  s.inheritable = ToMask(spec.inheritable, ignored);
+  s.ambient = ToMask(spec.ambient, ignored);
   return s;
-}
-
-Status DropBoundingSet(uint64_t keep) {
-  for (int c = 0; c <= LastCapability() && c < 64; ++c) {
-    if (keep & (uint64_t{1} << c)) continue;
-    int present = ::prctl(PR_CAPBSET_READ, c, 0, 0, 0);
-    if (present <= 0) continue;
-    if (::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) {
-      return Error::FromErrno("dropping " + CapName(c) + " from the bounding set");
-    }
-  }
-  return Ok();
-}
-
-Status ApplyCapabilities(const CapabilitySets& sets) {
-  cap_t caps = cap_init();
-  if (caps == nullptr) return Error::FromErrno("cap_init");
-  Status st = SetFlag(caps, CAP_EFFECTIVE, sets.effective);
-  if (st.ok()) st = SetFlag(caps, CAP_PERMITTED, sets.permitted);
-  if (st.ok()) st = SetFlag(caps, CAP_INHERITABLE, sets.inheritable);
-  if (st.ok() && cap_set_proc(caps) != 0) {
-    st = Error::FromErrno("setting capabilities (capset)");
-  }
-  cap_free(caps);
-  TRY(st);
-
-  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
-    return Error::FromErrno("clearing ambient capabilities");
-  }
-  for (int c = 0; c < 64; ++c) {
-    if ((sets.ambient & (uint64_t{1} << c)) == 0) continue;
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0) {
-      // runc only warns here: older runc silently ignored these errors.
-      LOG_WARN("can't raise ambient capability %s: %s", CapName(c).c_str(), strerrorname_np(errno));
-    }
-  }
-  return Ok();
 }
 
 }  // namespace stockade::native

@@ -146,16 +146,16 @@ Status ApplyProcess(const oci::Process& p, const ProcessOptions& opts) {
     chdir_later = true;
   }
 
-  CapabilitySets caps;
+  caps::CapabilitySets sets;
   if (p.capabilities) {
     std::vector<std::string> ignored;
-    caps = ResolveCapabilities(*p.capabilities, &ignored);
+    sets = ResolveCapabilities(*p.capabilities, &ignored);
     if (!ignored.empty()) {
       std::string names;
       for (const auto& n : ignored) names += (names.empty() ? "" : " ") + n;
       LOG_WARN("ignoring unknown or unavailable capabilities: [%s]", names.c_str());
     }
-    TRY_CTX(DropBoundingSet(caps.bounding), "unable to apply bounding set");
+    TRY_CTX(caps::DropBoundingSet(sets.bounding), "unable to apply bounding set");
   }
   // Keep the permitted set across setuid so the final sets can still be granted below.
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Error::FromErrno("unable to set keep caps");
@@ -165,7 +165,7 @@ Status ApplyProcess(const oci::Process& p, const ProcessOptions& opts) {
   if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
     return Error::FromErrno("unable to clear keep caps");
   }
-  if (p.capabilities) TRY_CTX(ApplyCapabilities(caps), "unable to apply caps");
+  if (p.capabilities) TRY_CTX(caps::ApplyCapabilities(sets), "unable to apply caps");
   if (pdeath != 0 && ::prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0) != 0) {
     return Error::FromErrno("can't restore pdeath signal");
   }
