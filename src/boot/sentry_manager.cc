@@ -188,15 +188,23 @@ Result<std::unique_ptr<SentryManager>> SentryManager::Create(const boot_api::Boo
   mounts.Add("/", std::move(rootfs));
   mounts.Add("/dev", MakeDevFs(m->devpts_, &m->console_index_));
   if (m->devpts_) mounts.Add("/dev/pts", m->devpts_);
-  // Tmpfs mounts of the spec (the /tmp one too) keep their mode= and size= options.
-  auto tmpfs_of = [](dev_t dev, const oci::Mount* mt) -> Result<std::shared_ptr<sentry::vfs::TmpFs>> {
+  // Tmpfs mounts of the spec (the /tmp one too) keep their mode= and size= options. Without
+  // mode=, one takes the mode of the directory it covers, as runc gives it; 1777 (tmpfs's own)
+  // where nothing is covered.
+  auto tmpfs_of = [&mounts](dev_t dev, const oci::Mount* mt) -> Result<std::shared_ptr<sentry::vfs::TmpFs>> {
     sentry::vfs::TmpfsOptions opts;
+    mode_t mode = 01777;
     if (mt) {
       auto parsed = sentry::vfs::ParseTmpfsOptions(mt->options);
       if (!parsed.ok()) return parsed.error().Wrap("tmpfs mount at " + mt->destination);
       opts = *parsed;
+      auto [fs, inside] = mounts.Resolve(sentry::vfs::CleanPath("/", mt->destination));
+      if (fs) {
+        auto covered = fs->Stat(inside, /*follow=*/true);
+        if (covered.ok() && S_ISDIR(covered->st_mode)) mode = covered->st_mode & 07777;
+      }
     }
-    auto fs = std::make_shared<sentry::vfs::TmpFs>(dev, opts.mode.value_or(01777));
+    auto fs = std::make_shared<sentry::vfs::TmpFs>(dev, opts.mode.value_or(mode));
     fs->SetSizeLimit(opts.size_limit);
     return fs;
   };

@@ -130,6 +130,20 @@ case_controller_operations() {
   assert_no_leftovers "$id"
 }
 
+# The spec's tmpfs mounts: with mode= they take it; without, the mode of the directory they
+# cover (as runc gives it), and tmpfs's own 1777 where nothing is covered.
+case_spec_tmpfs_modes() {
+  ensure_base_bundle
+  mkdir -p "$BASE_BUNDLE/rootfs/tmpfs-covered" "$BASE_BUNDLE/rootfs/tmpfs-given"
+  chmod 0710 "$BASE_BUNDLE/rootfs/tmpfs-covered" "$BASE_BUNDLE/rootfs/tmpfs-given"
+  BUNDLE_EDIT='.mounts += [
+      {destination: "/tmpfs-covered", type: "tmpfs", source: "tmpfs", options: ["nosuid"]},
+      {destination: "/tmpfs-given", type: "tmpfs", source: "tmpfs", options: ["mode=0750"]},
+      {destination: "/tmpfs-covered/inner", type: "tmpfs", source: "tmpfs", options: []}]' \
+    same_as_native tmpfsmodes stat -c "%n %a" /tmpfs-covered /tmpfs-given /tmpfs-covered/inner
+  assert_eq $'/tmpfs-covered 710\n/tmpfs-given 750\n/tmpfs-covered/inner 1777' "$OUT" "the tmpfs modes"
+}
+
 # A tmpfs mounted inside the container (with CAP_SYS_ADMIN), used and unmounted again.
 case_mount_tmpfs() {
   # (The Docker-like seccomp profile refuses mount whatever the capabilities: it goes too.)
@@ -183,5 +197,6 @@ run_case exit_by_signal case_exit_by_signal
 run_case only_sentry_tasks case_only_sentry_tasks
 run_case strace_decodes_calls case_strace_decodes_calls
 run_case mount_tmpfs case_mount_tmpfs
+run_case spec_tmpfs_modes case_spec_tmpfs_modes
 run_case many_bind_mounts case_many_bind_mounts
 finish
