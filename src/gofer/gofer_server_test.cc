@@ -9,8 +9,10 @@
 #include "gofer/fuzz_fixture.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -449,9 +451,13 @@ TEST_F(GoferServerTest, AllowlistServesAndKillsOnAnythingElse) {
 // shrink when big frees merge into the top, and which then exit. glibc then
 // counts CPUs (from /sys, or by sched_getaffinity when the root has no /sys) and
 // asks /proc whether overcommit is strict. Each happens once per process, so
-// this runs in a freshly started one, chrooted into `root` first.
-void ManyThreadsChurnMalloc(const std::string& root) {
-  if (chroot(root.c_str()) != 0 || chdir("/") != 0) _exit(2);
+// this runs in a freshly started one: in the host's root, or in an empty one (a
+// tmpfs over /tmp in a mount namespace of its own, gone when the process exits).
+void ManyThreadsChurnMalloc(bool empty_root) {
+  if (empty_root && (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+                     mount("tmpfs", "/tmp", "tmpfs", 0, "mode=0755") != 0 || chroot("/tmp") != 0 || chdir("/") != 0)) {
+    _exit(2);
+  }
   if (!LoadSeccompAllowlist().ok()) _exit(3);
   constexpr int kThreads = 16;
   // (A mutex and a condition variable, not std::latch, whose spinning calls sched_yield.)
@@ -483,19 +489,15 @@ void ManyThreadsChurnMalloc(const std::string& root) {
 
 // The host's root, as under `stockade do`: glibc reads /sys and /proc.
 TEST(GoferAllowlist, CoversMallocOfManyThreadsWithSysAndProc) {
-  if (geteuid() != 0) GTEST_SKIP() << "chroot needs root";
   GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-executes: glibc's once-only paths are fresh
-  EXPECT_EXIT(ManyThreadsChurnMalloc("/"), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(ManyThreadsChurnMalloc(/*empty_root=*/false), ::testing::ExitedWithCode(0), "");
 }
 
 // An empty root, as a bundle's rootfs without /sys: glibc asks sched_getaffinity.
 TEST(GoferAllowlist, CoversMallocOfManyThreadsInAnEmptyRoot) {
-  if (geteuid() != 0) GTEST_SKIP() << "chroot needs root";
-  char tmpl[] = "/tmp/gofer-empty-root-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  if (geteuid() != 0) GTEST_SKIP() << "a mount namespace and chroot need root";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(ManyThreadsChurnMalloc(tmpl), ::testing::ExitedWithCode(0), "");
-  rmdir(tmpl);
+  EXPECT_EXIT(ManyThreadsChurnMalloc(/*empty_root=*/true), ::testing::ExitedWithCode(0), "");
 }
 
 // The fuzz target's corpus, replayed on every build: each seed (and each
