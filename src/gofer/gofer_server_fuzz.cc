@@ -11,9 +11,11 @@
 #include "gofer/fuzz_fixture.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static stockade::gofer::FuzzFixture* fixture = new stockade::gofer::FuzzFixture();
-  fixture->Restore();
-  std::string broken = fixture->HandleAndCheck(std::string_view(reinterpret_cast<const char*>(data), size));
+  // A static object, not a leaked one: libFuzzer ends a timed run with exit(), whose
+  // destructors remove the fixture's tree from /tmp.
+  static stockade::gofer::FuzzFixture fixture;
+  fixture.Restore();
+  std::string broken = fixture.HandleAndCheck(std::string_view(reinterpret_cast<const char*>(data), size));
   if (!broken.empty()) {
     fprintf(stderr, "gofer invariant broken: %s\n", broken.c_str());
     abort();
