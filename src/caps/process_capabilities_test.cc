@@ -3,16 +3,22 @@
 #include "caps/process_capabilities.h"
 
 #include <linux/capability.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
+#include <cstdio>
+#include <functional>
 #include <gtest/gtest.h>
-#include <sstream>
+
+#include "base/io.h"
+#include "base/test_child.h"
 
 namespace stockade::caps {
 namespace {
+
+using stockade::testing::ChildResult;
+using stockade::testing::OutputField;
+using stockade::testing::RunInChild;
+using stockade::testing::StatusField;
 
 TEST(CapabilityNames, FromAndTo) {
   EXPECT_EQ(*CapabilityFromName("CAP_CHOWN"), 0);
@@ -25,67 +31,45 @@ TEST(CapabilityNames, FromAndTo) {
   EXPECT_GE(LastCapability(), 37);  // CAP_AUDIT_READ exists on any kernel we support.
 }
 
-// The value of "Cap<field>:" in this process's status, as a mask.
-uint64_t StatusMask(const std::string& field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("Cap" + field + ":", 0) == 0) return std::stoull(line.substr(line.find(':') + 1), nullptr, 16);
-  }
-  return ~uint64_t{0};
-}
-
-// Runs `apply` in a forked child and returns what it printed (or "exit N").
-template <typename F>
-std::string InChild(F apply) {
-  int p[2];
-  if (pipe(p) != 0) return "pipe";
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    std::string out = apply();
-    (void)!write(p[1], out.data(), out.size());
-    _exit(0);
-  }
-  close(p[1]);
-  std::string out;
-  char buf[256];
-  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
-  close(p[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "exit " + std::to_string(status);
-  return out;
-}
-
-std::string Hex(uint64_t v) {
-  std::ostringstream s;
-  s << std::hex << v;
-  return s.str();
+// In a forked child, as the test process keeps its own sets: `change` (false on failure),
+// then each Cap* line of /proc/self/status, "CapBnd=..." a line.
+ChildResult SetsAfter(const std::function<bool()>& change) {
+  return RunInChild(0, [&] {
+    if (!change()) return 1;
+    auto status = ReadFile("/proc/self/status");
+    if (!status.ok()) return 2;
+    for (const char* f : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+      printf("%s=%s\n", f, StatusField(*status, f).c_str());
+    }
+    return 0;
+  });
 }
 
 TEST(ProcessCapabilities, KeepsExactlyTheGivenSets) {
   if (geteuid() != 0) GTEST_SKIP() << "changing the bounding set needs CAP_SETPCAP";
   const uint64_t kept = (uint64_t{1} << CAP_CHOWN) | (uint64_t{1} << CAP_FOWNER);
-  std::string got = InChild([&] {
-    if (!DropBoundingSet(kept).ok()) return std::string("bounding failed");
-    if (!ApplyCapabilities({.effective = kept, .permitted = kept}).ok()) return std::string("apply failed");
-    return Hex(StatusMask("Bnd")) + " " + Hex(StatusMask("Eff")) + " " + Hex(StatusMask("Prm")) + " " +
-           Hex(StatusMask("Inh")) + " " + Hex(StatusMask("Amb"));
+  ChildResult r = SetsAfter([&] {
+    return DropBoundingSet(kept).ok() && ApplyCapabilities({.effective = kept, .permitted = kept}).ok();
   });
-  EXPECT_EQ(got, "9 9 9 0 0");
+  ASSERT_TRUE(r.Exited(0)) << r.output;
+  EXPECT_EQ(OutputField(r.output, "CapBnd"), "0000000000000009");
+  EXPECT_EQ(OutputField(r.output, "CapEff"), "0000000000000009");
+  EXPECT_EQ(OutputField(r.output, "CapPrm"), "0000000000000009");
+  EXPECT_EQ(OutputField(r.output, "CapInh"), "0000000000000000");
+  EXPECT_EQ(OutputField(r.output, "CapAmb"), "0000000000000000");
 }
 
 TEST(ProcessCapabilities, NoneLeftAfterDroppingAll) {
   if (geteuid() != 0) GTEST_SKIP() << "changing the bounding set needs CAP_SETPCAP";
-  std::string got = InChild([] {
-    if (!DropBoundingSet(0).ok() || !ApplyCapabilities(CapabilitySets{}).ok()) return std::string("failed");
-    // Nothing can be raised again, and the bounding set stays empty.
-    bool raised = ApplyCapabilities({.effective = 1, .permitted = 1}).ok();
-    return Hex(StatusMask("Bnd")) + " " + Hex(StatusMask("Eff")) + " " + Hex(StatusMask("Prm")) +
-           (raised ? " raised" : " refused");
+  ChildResult r = SetsAfter([] {
+    if (!DropBoundingSet(0).ok() || !ApplyCapabilities(CapabilitySets{}).ok()) return false;
+    // Nothing can be raised again.
+    return !ApplyCapabilities({.effective = 1, .permitted = 1}).ok();
   });
-  EXPECT_EQ(got, "0 0 0 refused");
+  ASSERT_TRUE(r.Exited(0)) << r.output;
+  EXPECT_EQ(OutputField(r.output, "CapBnd"), "0000000000000000");
+  EXPECT_EQ(OutputField(r.output, "CapEff"), "0000000000000000");
+  EXPECT_EQ(OutputField(r.output, "CapPrm"), "0000000000000000");
 }
 
 }  // namespace

@@ -20,9 +20,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
-#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <thread>
